@@ -1,0 +1,52 @@
+# vae-course: `make course` runs the course, `make test` tests it. See README.md.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+SLOW   ?= 0
+export SLOW
+
+.PHONY: help install course test slow docs bench sync export clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+# The virtual environment is (re)built whenever the requirements in settings.ini change.
+$(BIN)/.installed: settings.ini setup.py
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip >/dev/null
+	$(BIN)/python -m pip install -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	@touch $@
+
+install: $(BIN)/.installed  ## create or update the virtual environment in .venv/
+
+course: install  ## execute every notebook in order, saving outputs (SLOW=1 also runs `#| slow` cells)
+	$(BIN)/python tools/run_notebooks.py
+	$(BIN)/nbdev_clean
+	$(BIN)/nbdev_export
+	$(BIN)/jupytext --sync nbs/*.ipynb >/dev/null
+
+test: install  ## fast tests: notebook/twin/package sync, every notebook (nbdev_test), then pytest
+	$(BIN)/python tools/check_sync.py
+	$(BIN)/nbdev_test --n_workers 2 --timing
+	$(BIN)/python -m pytest -q tests
+
+slow: install  ## run the notebooks with the `#| slow` cells too (the headline numbers)
+	$(BIN)/nbdev_test --n_workers 1 --flags slow --timing
+
+docs: install  ## build the website with nbdev_docs: needs Quarto (https://quarto.org), not pip-installable
+	@command -v quarto >/dev/null || { echo "make docs needs Quarto on PATH: install it from https://quarto.org/docs/get-started/"; exit 2; }
+	$(BIN)/nbdev_docs
+
+bench: install  ## run every benchmark in bench/ (each prints its headline figure last)
+	@set -e; for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b; done
+
+sync: install  ## bring notebooks and their Markdown twins in md/ in line (newer side wins)
+	$(BIN)/jupytext --sync nbs/*.ipynb md/*.md
+
+export: install  ## export the package from the notebooks and clean them
+	$(BIN)/nbdev_export
+	$(BIN)/nbdev_clean
+
+clean:  ## remove build outputs (keeps .venv)
+	rm -rf _proc _docs nbs/.quarto build dist *.egg-info

@@ -1,0 +1,78 @@
+#!/usr/bin/env python
+"""Execute course notebooks in place, in course order, saving their outputs.
+
+Cells flagged `#| slow` are skipped unless `--slow` is given (or SLOW=1 in the environment);
+a skipped cell keeps the outputs it already had, so the saved results of a full run survive a
+fast re-run. Usage: python tools/run_notebooks.py [--slow] [NOTEBOOK ...]
+"""
+from __future__ import annotations
+import argparse, os, re, sys, time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+NBS = ROOT / "nbs"
+FLAG = re.compile(r"^\s*#\s*\|\s*(.*)$")
+
+
+def cell_flags(source: str) -> set[str]:
+    "The nbdev directives (`#| slow`, `#| export`, ...) at the top of a code cell."
+    flags = set()
+    for line in source.splitlines():
+        m = FLAG.match(line)
+        if not m:
+            if line.strip(): break
+            continue
+        flags.update(m.group(1).replace(":", " ").split()[:1])
+    return flags
+
+
+class CourseClient(NotebookClient):
+    "An nbclient that skips `#| slow` cells (keeping their old outputs) unless told otherwise."
+
+    def __init__(self, nb, slow: bool = False, **kw):
+        super().__init__(nb, **kw)
+        self.slow = slow
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        if cell.cell_type == "code" and not self.slow and "slow" in cell_flags(cell.source):
+            return cell
+        return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+
+
+def course_notebooks() -> list[Path]:
+    "Notebooks in course order: index first, then by their number."
+    nbs = sorted(p for p in NBS.glob("*.ipynb") if not p.name.startswith("_"))
+    return sorted(nbs, key=lambda p: (p.name != "index.ipynb", p.name))
+
+
+def run(path: Path, slow: bool, timeout: int) -> float:
+    nb = nbformat.read(path, as_version=4)
+    t0 = time.time()
+    CourseClient(nb, slow=slow, timeout=timeout, kernel_name="python3",
+                 resources={"metadata": {"path": str(path.parent)}}).execute()
+    nbformat.write(nb, path)
+    return time.time() - t0
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("notebooks", nargs="*", type=Path, help="notebooks to run (default: all, in course order)")
+    ap.add_argument("--slow", action="store_true", default=os.environ.get("SLOW", "0") not in ("", "0"),
+                    help="also run cells flagged `#| slow` (default: SLOW env var)")
+    ap.add_argument("--timeout", type=int, default=-1, help="per-cell timeout in seconds (-1: none)")
+    a = ap.parse_args(argv)
+    paths = a.notebooks or course_notebooks()
+    total = 0.0
+    for p in paths:
+        print(f"running {p} ({'with' if a.slow else 'without'} slow cells) ...", flush=True)
+        dt = run(p, a.slow, a.timeout); total += dt
+        print(f"  {dt:.1f} s", flush=True)
+    print(f"course ran in {total:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
