@@ -6,7 +6,7 @@ a skipped cell keeps the outputs it already had, so the saved results of a full 
 fast re-run. Usage: python tools/run_notebooks.py [--slow] [NOTEBOOK ...]
 """
 from __future__ import annotations
-import argparse, os, re, sys, time
+import argparse, json, os, re, sys, time
 from pathlib import Path
 
 import nbformat
@@ -43,9 +43,25 @@ class CourseClient(NotebookClient):
 
 
 def course_notebooks() -> list[Path]:
-    "Notebooks in course order: index first, then by their number."
+    "Notebooks in course order (00, 01, ...), then index.ipynb, whose results table reads what they recorded."
     nbs = sorted(p for p in NBS.glob("*.ipynb") if not p.name.startswith("_"))
-    return sorted(nbs, key=lambda p: (p.name != "index.ipynb", p.name))
+    return sorted(nbs, key=lambda p: (p.name == "index.ipynb", p.name))
+
+
+def run_info(times: dict[str, float], slow: bool) -> dict:
+    "Provenance of a full course run: when, which commit, how long, on what."
+    import platform, subprocess, datetime, torch
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                text=True).stdout.strip() or "unknown"
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--", "vae_course", "md"], cwd=ROOT,
+                                    capture_output=True, text=True).stdout.strip())
+    except OSError: commit, dirty = "unknown", False
+    dev = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"CPU ({os.cpu_count()} cores, {torch.get_num_threads()} torch threads)"
+    return dict(date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                commit=commit + ("+local changes" if dirty else ""), slow=slow, machine=f"{platform.machine()} {platform.system()}",
+                device=dev, python=platform.python_version(), torch=torch.__version__,
+                wall_s={k: round(v, 1) for k, v in times.items()}, total_s=round(sum(times.values()), 1))
 
 
 def run(path: Path, slow: bool, timeout: int) -> float:
@@ -64,13 +80,16 @@ def main(argv=None) -> int:
                     help="also run cells flagged `#| slow` (default: SLOW env var)")
     ap.add_argument("--timeout", type=int, default=-1, help="per-cell timeout in seconds (-1: none)")
     a = ap.parse_args(argv)
+    full = not a.notebooks
     paths = a.notebooks or course_notebooks()
-    total = 0.0
+    times = {}
     for p in paths:
+        if full and p.name == "index.ipynb":  # the home page shows this run's provenance
+            (NBS / "run_info.json").write_text(json.dumps(run_info(times, a.slow), indent=1) + "\n")
         print(f"running {p} ({'with' if a.slow else 'without'} slow cells) ...", flush=True)
-        dt = run(p, a.slow, a.timeout); total += dt
-        print(f"  {dt:.1f} s", flush=True)
-    print(f"course ran in {total:.1f} s")
+        times[p.stem] = run(p, a.slow, a.timeout)
+        print(f"  {times[p.stem]:.1f} s", flush=True)
+    print(f"ran {len(paths)} notebooks in {sum(times.values()):.1f} s")
     return 0
 
 

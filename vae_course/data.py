@@ -15,9 +15,9 @@ import torch
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['ENV_VAR', 'DATASETS', 'SPLITS', 'BINARIZATIONS', 'N_VALID', 'IMAGES_MAGIC', 'LABELS_MAGIC', 'DataNotFoundError',
-           'IDXFormatError', 'default_cache_dir', 'data_root', 'search_dirs', 'read_idx', 'load_split', 'to_float',
-           'binarize', 'Batches']
+__all__ = ['ENV_VAR', 'DATASETS', 'SPLITS', 'BINARIZATIONS', 'N_VALID', 'IMAGES_MAGIC', 'LABELS_MAGIC', 'RESULTS_FILE',
+           'DataNotFoundError', 'IDXFormatError', 'default_cache_dir', 'data_root', 'search_dirs', 'read_idx',
+           'load_split', 'to_float', 'binarize', 'Batches', 'record_result', 'load_results']
 
 # %% ../nbs/00_data.ipynb #096e338c
 ENV_VAR = "VAE_COURSE_DATA"
@@ -218,3 +218,36 @@ class Batches:
             x = _draw(xb, draw_rng).float() if self.binarization == "dynamic" else to_float(xb)  # [B, H, W] in [0, 1]
             x = x.flatten(1) if self.flatten else x.unsqueeze(1)  # [B, H*W] or [B, 1, H, W]
             yield x if self.labels is None else (x, self.labels[idx])
+
+# %% ../nbs/00_data.ipynb #2fbe0c8b
+import json
+import tempfile
+from datetime import datetime, timezone
+from typing import Any
+
+RESULTS_FILE = "results.json"
+
+
+def record_result(notebook: str, key: str, value: Any, label: str = "", unit: str = "",
+                  path: str | os.PathLike | None = None) -> dict | None:
+    "Merge one headline number into `results.json` (default: beside the running notebook); returns the entry."
+    if path is None:
+        if os.environ.get("IN_TEST"): return None  # nbdev_test never edits the repository
+        path = Path.cwd() / RESULTS_FILE
+    path = Path(path)
+    data = load_results(path)
+    entry = dict(value=value, label=label, unit=unit, recorded=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    data.setdefault(notebook, {})[key] = entry
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "w") as f: json.dump(data, f, indent=1, sort_keys=True); f.write("\n")
+    os.replace(tmp, path)  # atomic: readers see the old file or the new one, never half of one
+    return entry
+
+
+def load_results(path: str | os.PathLike | None = None) -> dict:
+    "All recorded results, `{notebook: {key: entry}}`; empty if there are none yet."
+    path = Path(path) if path is not None else Path.cwd() / RESULTS_FILE
+    if not path.exists(): return {}
+    try: return json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path} is not valid JSON ({e}); restore it from git or delete it and re-run the notebooks") from e
