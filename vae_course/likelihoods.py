@@ -43,8 +43,9 @@ def bernoulli_log_prob(x: Tensor, logits: Tensor, event_dims: int | None = None)
     # x: [B, *E] with values in {0, 1}; logits: [*S, B, *E] (extra leading sample dims S allowed) -> [*S, B]
     n = _event_dims(x, event_dims)
     _check_shape(x, logits, "logits")
-    logits, x = torch.broadcast_tensors(logits, x.to(logits.dtype))           # [*S, B, *E]
-    lp = -F.binary_cross_entropy_with_logits(logits, x, reduction="none")      # stable x*logits - softplus(logits)
+    a = logits.abs()
+    # x*eta - softplus(eta), softplus(eta) = (eta + |eta|)/2 + log(1 + exp(-|eta|)): never overflows, exact gradient at 0
+    lp = x.to(logits.dtype) * logits - 0.5 * (logits + a) - torch.log(1 + torch.exp(-a))   # [*S, B, *E]
     return _sum_event(lp, n)
 
 # %% ../nbs/03_likelihoods.ipynb #bcf2d17d

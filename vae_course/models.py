@@ -179,9 +179,9 @@ class VAE(nn.Module):
              generator: torch.Generator | None = None) -> VAELoss:
         "The per-image ELBO terms of x `[B, ...]`, with `n_samples` reparameterized samples (None: one)."
         x = self._flat(x)                                              # [B, D]
-        mu, logvar = self.encode(x)                                    # [B, K] each
+        mu, logvar = (t.float() for t in self.encode(x))               # [B, K] each; float32 even under autocast
         z = reparameterize(mu, logvar, n_samples, generator)           # [B, K] or [S, B, K]
-        ll = self.likelihood.log_prob(x, self.decode(z))               # [B] or [S, B]
+        ll = self.likelihood.log_prob(x, self.decode(z).float())       # [B] or [S, B]
         nll = -(ll if n_samples is None else ll.mean(0))               # [B]
         kl_d = kl_std_normal_per_dim(mu, logvar)                       # [B, K]
         kl = kl_d.sum(-1)                                              # [B]

@@ -26,7 +26,7 @@ from .models import (ARCHS, LIKELIHOODS, VAE, active_units, build_vae, evaluate,
 
 # %% auto #0
 __all__ = ['CHECKPOINT_FORMAT', 'TrainConfig', 'CheckpointError', 'save_checkpoint', 'load_checkpoint', 'NonFiniteLossError',
-           'Trainer', 'eval_batches', 'report_figures', 'write_report', 'build_parser', 'main']
+           'training_loss', 'Trainer', 'eval_batches', 'report_figures', 'write_report', 'build_parser', 'main']
 
 # %% ../nbs/04b_train.ipynb #4b5a94d6
 def _opt(default, help: str):
@@ -126,6 +126,12 @@ class NonFiniteLossError(RuntimeError):
     "Training produced a NaN or infinite loss; the weights were not updated with it."
 
 
+def training_loss(model: VAE, x: torch.Tensor, cfg: TrainConfig, step: int):
+    "The scalar the trainer minimises on batch x `[B, D]` at optimiser step `step`, and the loss record."
+    out = model.loss(x, beta=cfg.beta, n_samples=None if cfg.n_samples == 1 else cfg.n_samples)
+    return out.loss, out
+
+
 def _device(name: str) -> torch.device:
     if name == "auto": return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
@@ -172,8 +178,7 @@ class Trainer:
         bar = tqdm(self.train_batches, desc=f"epoch {self.epoch + 1}/{self.cfg.epochs}", leave=False,
                    disable=not self.progress, mininterval=1.0)
         for x in bar:
-            with self._autocast(): out = self.model.loss(x, beta=self.cfg.beta, n_samples=self._n_samples())
-            loss = out.loss
+            with self._autocast(): loss, out = training_loss(self.model, x, self.cfg, self.step)
             if not torch.isfinite(loss):
                 raise NonFiniteLossError(
                     f"the training loss is {loss.item()} at epoch {self.epoch + 1}, step {self.step + 1}; the weights "
@@ -189,9 +194,6 @@ class Trainer:
             n += b; self.step += 1
         loss, nll, kl = (sums / n).tolist()
         return {"train_loss": loss, "train_nll": nll, "train_kl": kl}
-
-    def _n_samples(self) -> int | None:
-        return None if self.cfg.n_samples == 1 else self.cfg.n_samples
 
     def fit(self, epochs: int | None = None) -> list[dict]:
         "Train until `epochs` epochs in total (default: the config's), validating and checkpointing each epoch."
@@ -266,7 +268,7 @@ def report_figures(model: VAE, images: torch.Tensor, kl_per_dim, history: list[d
     show_images(torch.cat([x.view(-1, 1, 28, 28), model.reconstruct(x)]).cpu(), nrow=10,
                 title="test images (top) and their reconstructions (bottom)", ax=ax)
     figs["reconstructions"] = f
-    f = Figure(figsize=(6, 1.2 * len(temperatures))); axs = f.subplots(len(temperatures), 1, squeeze=False)[:, 0]
+    f = Figure(figsize=(8, 0.7 * len(temperatures) + 0.2)); axs = f.subplots(len(temperatures), 1, squeeze=False)[:, 0]
     for ax, tmp in zip(axs, temperatures):
         show_images(model.sample(20, tmp, torch.Generator(next(model.parameters()).device).manual_seed(seed)).cpu(),
                     nrow=20, title=f"prior samples (mean images), temperature {tmp}", ax=ax)
