@@ -26,9 +26,11 @@ course: install  ## execute every notebook in order, saving outputs (SLOW=1 also
 	$(BIN)/nbdev_export
 	$(BIN)/jupytext --sync nbs/*.ipynb >/dev/null
 
+# nbdev_test runs two notebooks at a time; one OpenMP thread each avoids two processes' thread
+# pools fighting over the same cores (which can slow PyTorch down many times over).
 test: install  ## fast tests: notebook/twin/package sync, every notebook (nbdev_test), then pytest
 	$(BIN)/python tools/check_sync.py
-	$(BIN)/nbdev_test --n_workers 2 --timing
+	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --timing
 	$(BIN)/python -m pytest -q tests
 
 slow: install  ## run the notebooks with the `#| slow` cells too (the headline numbers)
