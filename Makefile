@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 SLOW   ?= 0
 export SLOW
 
-.PHONY: help install course test slow docs bench sync export clean
+.PHONY: help install course test slow docs bench sync export pretrained clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ sync: install  ## bring notebooks and their Markdown twins in md/ in line (newer
 export: install  ## export the package from the notebooks and clean them
 	$(BIN)/nbdev_export
 	$(BIN)/nbdev_clean
+
+pretrained: install  ## retrain the shipped models (vae_course/pretrained/) and the site's decoder files (nbs/explorer_*.json)
+	nice -n 10 $(BIN)/python tools/make_pretrained.py
 
 clean:  ## remove build outputs (keeps .venv)
 	rm -rf _proc _docs nbs/.quarto build dist *.egg-info

@@ -240,6 +240,7 @@ def record_result(notebook: str, key: str, value: Any, label: str = "", unit: st
     data.setdefault(notebook, {})[key] = entry
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     with os.fdopen(fd, "w") as f: json.dump(data, f, indent=1, sort_keys=True); f.write("\n")
+    os.chmod(tmp, 0o644)    # mkstemp makes it private; this file is published with the site
     os.replace(tmp, path)  # atomic: readers see the old file or the new one, never half of one
     return entry
 

@@ -26,7 +26,8 @@ from .models import (ARCHS, LIKELIHOODS, VAE, active_units, build_vae, evaluate,
 
 # %% auto #0
 __all__ = ['CHECKPOINT_FORMAT', 'TrainConfig', 'CheckpointError', 'save_checkpoint', 'load_checkpoint', 'NonFiniteLossError',
-           'training_loss', 'Trainer', 'eval_batches', 'report_figures', 'write_report', 'build_parser', 'main']
+           'training_loss', 'Trainer', 'eval_batches', 'report_figures', 'write_report', 'load_model', 'build_parser',
+           'main']
 
 # %% ../nbs/04b_train.ipynb #4b5a94d6
 def _opt(default, help: str):
@@ -47,8 +48,14 @@ class TrainConfig:
     seed: int = _opt(0, "seed of the initialisation, the shuffles and the binarization draws")
     validation: bool = _opt(True, "hold out the last 10,000 training images and report their ELBO each epoch")
     train_size: int | None = _opt(None, "train on the first N training images only (quick runs)")
-    beta: float = _opt(1.0, "weight of the KL term (1: the ELBO)")
+    beta: float = _opt(1.0, "weight of the KL term (1: the ELBO); the final value of a KL schedule")
+    kl_schedule: str = _opt("constant", "β over the optimiser steps (notebook 05): 'constant', 'linear' warm-up from 0, or 'cyclical'")
+    warmup_steps: int = _opt(0, "optimiser steps of the linear warm-up of β (kl_schedule='linear')")
+    cycle_steps: int = _opt(0, "optimiser steps per cycle (kl_schedule='cyclical')")
+    cycle_ratio: float = _opt(0.5, "share of each cycle over which β ramps up (kl_schedule='cyclical')")
+    free_bits: float = _opt(0.0, "free bits (notebook 05): floor λ, in nats, on each latent dimension's batch-mean KL in the objective only (0: off)")
     n_samples: int = _opt(1, "reparameterized samples per image in the training loss")
+    objective: str = _opt("elbo", "training objective: 'elbo', or 'iwae' (the importance-weighted bound of notebook 06, k = n_samples)")
     ema: float = _opt(0.0, "decay of an exponential moving average of the weights used for evaluation (0: off)")
     precision: str = _opt("fp32", "'fp32', or 'bf16' autocast for matrix products (faster on CPUs with AVX512-BF16)")
     device: str = _opt("cpu", "'cpu', 'cuda', 'cuda:1', ... or 'auto'")
@@ -61,6 +68,9 @@ class TrainConfig:
         if self.dataset not in DATASETS: bad(f"unknown dataset {self.dataset!r}; valid: {', '.join(DATASETS)}")
         if self.binarization not in BINARIZATIONS: bad(f"unknown binarization {self.binarization!r}; valid: {', '.join(BINARIZATIONS)}")
         if self.precision not in ("fp32", "bf16"): bad(f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
+        if self.objective not in ("elbo", "iwae"): bad(f"objective must be 'elbo' or 'iwae', got {self.objective!r}")
+        if self.objective == "iwae" and self.beta != 1:
+            bad(f"beta={self.beta} weights the KL term of the ELBO, and the 'iwae' objective has none: use beta=1")
         for name in ("epochs", "batch_size", "n_samples"):
             v = getattr(self, name)
             if not isinstance(v, int) or v < 1: bad(f"{name} must be a positive integer, got {v!r}")
@@ -70,6 +80,13 @@ class TrainConfig:
             bad(f"train_size must be a positive integer or None, got {self.train_size!r}")
         if not self.lr > 0: bad(f"lr must be > 0, got {self.lr}")
         if not self.beta >= 0: bad(f"beta must be >= 0, got {self.beta}")
+        from vae_course.objectives import beta_schedule           # notebook 05: β schedules and free bits
+        try: beta_schedule(self.kl_schedule, self.beta, self.warmup_steps, self.cycle_steps, self.cycle_ratio)
+        except ValueError as e: bad(str(e))
+        if not (isinstance(self.free_bits, (int, float)) and 0 <= self.free_bits < math.inf):
+            bad(f"free_bits must be a finite number of nats >= 0, got {self.free_bits!r}")
+        if self.objective == "iwae" and (self.kl_schedule != "constant" or self.free_bits):
+            bad("kl_schedule and free_bits shape the KL term of the ELBO, and the 'iwae' objective has none")
         if not 0 <= self.ema < 1: bad(f"ema must be in [0, 1), got {self.ema}")
 
     @classmethod
@@ -128,7 +145,14 @@ class NonFiniteLossError(RuntimeError):
 
 def training_loss(model: VAE, x: torch.Tensor, cfg: TrainConfig, step: int):
     "The scalar the trainer minimises on batch x `[B, D]` at optimiser step `step`, and the loss record."
-    out = model.loss(x, beta=cfg.beta, n_samples=None if cfg.n_samples == 1 else cfg.n_samples)
+    if cfg.objective == "iwae":                                     # notebook 06: L_k with k = n_samples
+        from vae_course.iwae import iwae_loss
+        out = iwae_loss(model, x, cfg.n_samples)
+        return out.loss, out
+    from vae_course.objectives import beta_schedule, beta_vae_objective   # notebook 05
+    beta = beta_schedule(cfg.kl_schedule, cfg.beta, cfg.warmup_steps, cfg.cycle_steps, cfg.cycle_ratio)(step)
+    out = model.loss(x, beta=beta, n_samples=None if cfg.n_samples == 1 else cfg.n_samples)
+    if cfg.free_bits: return beta_vae_objective(out, beta, cfg.free_bits), out   # the record keeps the true KL
     return out.loss, out
 
 
@@ -140,7 +164,8 @@ def _device(name: str) -> torch.device:
 class Trainer:
     "Trains a VAE from a `TrainConfig`: fast batches, fused Adam, validation, atomic resumable checkpoints."
 
-    def __init__(self, config: TrainConfig, out_dir: str | os.PathLike | None = None, progress: bool = True):
+    def __init__(self, config: TrainConfig, out_dir: str | os.PathLike | None = None, progress: bool = True,
+                 data: tuple[torch.Tensor, torch.Tensor | None] | None = None):  # (train, valid) uint8 [N, 28, 28] instead of config.dataset's
         self.cfg, self.progress = config, progress
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.device = _device(config.device)
@@ -150,13 +175,19 @@ class Trainer:
         self.opt = torch.optim.Adam(self.model.parameters(), lr=config.lr, fused=fused)
         self.ema = (torch.optim.swa_utils.AveragedModel(
             self.model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(config.ema)) if config.ema else None)
-        xtr, _ = load_split(config.dataset, "train", validation=config.validation, root=config.data_root)
+        if data is None:
+            xtr, _ = load_split(config.dataset, "train", validation=config.validation, root=config.data_root)
+        else:                                            # images of your own, e.g. notebook 05b's sprites
+            xtr, xva = data
+            if config.validation and xva is None:
+                raise ValueError("Trainer: validation=True needs validation images: pass data=(train_images, "
+                                 "valid_images), or TrainConfig(validation=False)")
         if config.train_size: xtr = xtr[:config.train_size]
         self.train_batches = Batches(xtr, batch_size=config.batch_size, seed=config.seed,
                                      binarization=config.binarization, device=self.device, flatten=True)
         self.valid_batches = None
         if config.validation:
-            xva, _ = load_split(config.dataset, "valid", validation=True, root=config.data_root)
+            if data is None: xva, _ = load_split(config.dataset, "valid", validation=True, root=config.data_root)
             self.valid_batches = eval_batches(xva, config, self.device)
         self.epoch, self.step, self.history = 0, 0, []
 
@@ -228,11 +259,11 @@ class Trainer:
 
     @classmethod
     def load(cls, path: str | os.PathLike, out_dir: str | os.PathLike | None = None, progress: bool = True,
-             **overrides) -> "Trainer":
-        "A trainer restored from a checkpoint, ready to `fit` on; `overrides` change config fields (e.g. epochs)."
+             data: tuple[torch.Tensor, torch.Tensor | None] | None = None, **overrides) -> "Trainer":
+        "A trainer restored from a checkpoint, ready to `fit` on (pass the same `data`, if any); `overrides` change config fields."
         state = load_checkpoint(path)
         cfg = TrainConfig.from_dict({**state["config"], **overrides})
-        t = cls(cfg, out_dir if out_dir is not None else Path(path).parent, progress)
+        t = cls(cfg, out_dir if out_dir is not None else Path(path).parent, progress, data)
         try:
             t.model.load_state_dict(state["model"])
             t.opt.load_state_dict(state["optimizer"])
@@ -296,7 +327,9 @@ def _bool(s: str) -> bool:
 def _add_config_options(p: argparse.ArgumentParser) -> None:
     "One option per TrainConfig field, with its default, type, choices and help."
     choices = {"arch": list(ARCHS), "likelihood": list(LIKELIHOODS), "dataset": list(DATASETS),
-               "binarization": list(BINARIZATIONS), "precision": ["fp32", "bf16"]}
+               "binarization": list(BINARIZATIONS), "precision": ["fp32", "bf16"], "objective": ["elbo", "iwae"]}
+    from vae_course.objectives import KL_SCHEDULES            # notebook 05
+    choices["kl_schedule"] = list(KL_SCHEDULES)
     for f in dataclasses.fields(TrainConfig):
         typ = {"int | None": int, "int": int, "float": float, "bool": _bool}.get(str(f.type), str)
         p.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=typ, default=f.default,
@@ -337,15 +370,22 @@ def _train(a: argparse.Namespace) -> int:
     return 0
 
 
-def _eval(a: argparse.Namespace) -> int:
-    state = load_checkpoint(a.checkpoint)
-    cfg = TrainConfig.from_dict({**state["config"], **({"data_root": a.data_root} if a.data_root else {})})
-    model = build_vae(cfg.arch, cfg.likelihood, cfg.latent)
+def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> tuple[VAE, dict]:
+    "The model a checkpoint describes, with its weights (the EMA of the weights when it has one), and the checkpoint."
+    state = load_checkpoint(path, map_location)
+    cfg = TrainConfig.from_dict(state["config"])
+    model = build_vae(cfg.arch, cfg.likelihood, cfg.latent).to(map_location)
     weights = state["model"]
     if state.get("ema"):  # evaluate the moving average of the weights, as the trainer does
         weights = {k[len("module."):]: v for k, v in state["ema"].items() if k.startswith("module.")}
     try: model.load_state_dict(weights)
-    except RuntimeError as e: raise CheckpointError(f"{a.checkpoint} does not fit the model its config describes ({e})") from None
+    except RuntimeError as e: raise CheckpointError(f"{path} does not fit the model its config describes ({e})") from None
+    return model, state
+
+
+def _eval(a: argparse.Namespace) -> int:
+    model, state = load_model(a.checkpoint)
+    cfg = TrainConfig.from_dict({**state["config"], **({"data_root": a.data_root} if a.data_root else {})})
     out = Path(a.out) if a.out else Path(a.checkpoint).parent
     m = write_report(model, cfg, out, split=a.split, n_samples=a.samples, history=state.get("history"))
     print(f"{a.split} ELBO {m['elbo']:.2f} nats (NLL {m['nll']:.2f}, KL {m['kl']:.2f}, {a.samples} sample(s) per image), "
@@ -380,6 +420,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--out", default=None, help="output folder (default: the checkpoint's folder)")
     e.add_argument("--data-root", default=None, help="data root holding MNIST/raw (default: $VAE_COURSE_DATA)")
     e.set_defaults(func=_eval)
+    from vae_course.explore import add_cli   # sample, traverse, interpolate (notebook 07); explore imports this module
+    add_cli(sub)
     return p
 
 
