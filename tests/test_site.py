@@ -23,7 +23,7 @@ def read(p: Path):
 
 def test_there_is_a_course():
     assert (NBS / "index.ipynb").exists() and COURSE, "nbs/ must hold index.ipynb and the course notebooks"
-    for p in COURSE: assert re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", p.name), f"{p.name}: name it NN_topic.ipynb"
+    for p in COURSE: assert re.fullmatch(r"\d\d[a-z]?_[a-z0-9_]+\.ipynb", p.name), f"{p.name}: name it NN_topic.ipynb (or NNb_topic.ipynb)"
 
 
 def test_sidebar_lists_every_notebook_in_order():
