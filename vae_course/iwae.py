@@ -173,7 +173,7 @@ def log_likelihood(model: VAE, images: Tensor, k: int = 5000, batch_size: int = 
 from .train import TrainConfig, Trainer
 
 # %% ../nbs/06_iwae.ipynb #53a0a9f9
-BURDA_TABLE1 = {  # Burda et al. (2016), Table 1, MNIST, one stochastic layer: test NLL with k = 5000, active units
+BURDA_TABLE1 = {  # Burda et al. (2015, ICLR 2016), Table 1, MNIST, one stochastic layer: test NLL with k = 5000, active units
     "vae_k1": dict(label="VAE, k = 1", objective="elbo", k=1, nll=86.76, active_units=19),
     "iwae_k5": dict(label="IWAE, k = 5", objective="iwae", k=5, nll=85.54, active_units=22),
     "iwae_k50": dict(label="IWAE, k = 50", objective="iwae", k=50, nll=84.78, active_units=25),
