@@ -249,6 +249,6 @@ def table_markdown(rows: list[dict]) -> str:
     for r in rows:
         p = BURDA_TABLE1[r["row"]]
         lines.append(f"| {p['label']} | {r['epochs']} | {r['train_s'] / 60:.1f} min | {r['n_images']:,} | "
-                     f"**{r['nll']:.2f}** ± {r['mc_se']:.2f} (k = {r['k']}) | {p['nll']:.2f} | {r['nll'] - p['nll']:+.2f} | "
+                     f"**{r['nll']:.2f}** ± {r['mc_se']:.3f} (k = {r['k']}) | {p['nll']:.2f} | {r['nll'] - p['nll']:+.2f} | "
                      f"{-r['elbo']:.2f} | {r['active_units']} / {p['active_units']} |")
     return "\n".join(lines)
