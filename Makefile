@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 SLOW   ?= 0
 export SLOW
 
-.PHONY: help install course test slow docs bench sync export pretrained clean
+.PHONY: help install course test slow docs bench sync export pretrained reproduce clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ export: install  ## export the package from the notebooks and clean them
 
 pretrained: install  ## retrain the shipped models (vae_course/pretrained/) and the site's decoder files (nbs/explorer_*.json)
 	nice -n 10 $(BIN)/python tools/make_pretrained.py
+
+reproduce: install  ## notebook 06: Burda et al. Table 1, full resumable schedule + k=5000 evaluation (BUDGET_HOURS=8 limits one session)
+	$(BIN)/python tools/reproduce_iwae.py $(if $(BUDGET_HOURS),--budget-hours $(BUDGET_HOURS))
 
 clean:  ## remove build outputs (keeps .venv)
 	rm -rf _proc _docs nbs/.quarto build dist *.egg-info

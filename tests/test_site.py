@@ -48,6 +48,13 @@ def test_front_matter(nb):
     lines = first.source.splitlines()
     assert lines[0].startswith("# "), f"{nb.name}: first line must be '# Title'"
     assert any(l.startswith("> ") for l in lines[1:4]), f"{nb.name}: a '> description' line must follow the title"
+    from nbdev.frontmatter import FrontmatterProc
+    from nbdev.process import NBProcessor
+    fm = getattr(NBProcessor(str(nb), procs=FrontmatterProc, process=True).nb, "frontmatter_", {})
+    extra = set(fm) - {"title", "description", "output-file"}
+    assert not extra, f"{nb.name}: nbdev reads {sorted(extra)} as front matter (a '- key: value' line in the first cell); " \
+                      "keep the first cell to the title and the description"
+    assert fm.get("title") == lines[0][2:].strip() and fm.get("description"), f"{nb.name}: title/description not found"
     if nb.name != "index.ipynb":
         head = "\n".join(c.source for c in read(nb).cells[:2])
         assert "Learning outcomes" in head and "Prerequisites" in head, f"{nb.name}: open with learning outcomes and prerequisites"
