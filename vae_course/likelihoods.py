@@ -9,7 +9,6 @@ __all__ = ['bernoulli_log_prob', 'gaussian_log_prob', 'discretized_gaussian_log_
 # %% ../nbs/03_likelihoods.ipynb #df1ea578
 import math
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 # %% ../nbs/03_likelihoods.ipynb #a553eff5

@@ -12,7 +12,7 @@ from numbers import Integral, Real
 import torch
 from torch import Tensor
 
-from .models import VAE, VAELoss
+from .models import VAELoss
 
 # %% auto #0
 __all__ = ['KL_SCHEDULES', 'linear_vae_optimum', 'plot_rate_distortion', 'BetaSchedule', 'ConstantBeta', 'LinearWarmup',

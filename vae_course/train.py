@@ -18,7 +18,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
-from torch import nn
 
 from .data import BINARIZATIONS, DATASETS, Batches, load_split
 from .models import (ARCHS, LIKELIHOODS, VAE, active_units, build_vae, evaluate, plot_kl_per_dim,
