@@ -14,7 +14,9 @@ import torch
 from vae_course.data import DataNotFoundError, load_split, to_float
 from vae_course.explore import decode_images, encode_means, lerp, load_pretrained, read_png, slerp
 from vae_course.models import build_vae, image_grid
-from vae_course.train import TrainConfig, main, save_checkpoint
+from vae_course.checkpoints import save_checkpoint
+from vae_course.cli import main
+from vae_course.train import TrainConfig
 
 
 def has_mnist() -> bool:
@@ -28,7 +30,7 @@ needs_data = pytest.mark.skipif(not has_mnist(), reason="MNIST not found (set VA
 
 def process(*args):
     "Run the command line in a fresh process, as the installed `vae-course` script does: (exit code, stdout, stderr)."
-    r = subprocess.run([sys.executable, "-c", "import sys; from vae_course.train import main; sys.exit(main())", *map(str, args)],
+    r = subprocess.run([sys.executable, "-c", "import sys; from vae_course.cli import main; sys.exit(main())", *map(str, args)],
                        capture_output=True, text=True, timeout=300)
     return r.returncode, r.stdout, r.stderr
 

@@ -24,7 +24,7 @@ from torch import Tensor, nn
 import vae_course
 from .data import load_split, to_float
 from .models import Bernoulli, Gaussian, MLPDecoder, VAE, active_units, evaluate, image_grid, posterior_means
-from .train import (CheckpointError, Trainer, TrainConfig, _positive, eval_batches, load_model, save_checkpoint)
+from .train import (CheckpointError, Trainer, TrainConfig, eval_batches, load_model, save_checkpoint)
 
 # %% auto #0
 __all__ = ['PRETRAINED', 'NOTE_FILE', 'DECODER_FORMAT', 'pretrained_dir', 'pretrained_note', 'sha256', 'load_pretrained',
@@ -508,6 +508,14 @@ def write_decoder_json(model: VAE, path: str | os.PathLike, images: Tensor, labe
     return path
 
 # %% ../nbs/07_latent_explorer.ipynb #52244c50
+def _positive(kind):   # TEMPORARY copy: this cell moves to 95_cli
+    def f(s):
+        v = kind(s)
+        if v <= 0: raise argparse.ArgumentTypeError(f"must be positive, got {s}")
+        return v
+    return f
+
+
 def _dims(s: str) -> list[int]:
     try: return [int(d) for d in s.split(",") if d.strip()]
     except ValueError: raise argparse.ArgumentTypeError(f"expected comma-separated dimension numbers like 0,3,7, got {s!r}")

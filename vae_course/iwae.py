@@ -170,7 +170,24 @@ def log_likelihood(model: VAE, images: Tensor, k: int = 5000, batch_size: int = 
     return LogLikelihood(**{n: torch.cat(v) for n, v in out.items()}, k=k, seconds=time.perf_counter() - t0)
 
 # %% ../nbs/06_iwae.ipynb #0b2067de
-from .train import TrainConfig, Trainer
+from .train import TrainConfig, Trainer, register_objective
+
+
+def _iwae_train_loss(model: VAE, x: Tensor, cfg: TrainConfig, step: int) -> tuple[Tensor, IWAELoss]:
+    "Minus the batch mean of L_k with k = `cfg.n_samples`, and its loss record."
+    out = iwae_loss(model, x, cfg.n_samples)
+    return out.loss, out
+
+
+def _check_iwae(cfg: TrainConfig) -> None:
+    "The IWAE bound has no KL term to weight, schedule or floor."
+    if cfg.beta != 1:
+        raise ValueError(f"beta={cfg.beta} weights the KL term of the ELBO, and the 'iwae' objective has none: use beta=1")
+    if cfg.kl_schedule != "constant" or cfg.free_bits:
+        raise ValueError("kl_schedule and free_bits shape the KL term of the ELBO, and the 'iwae' objective has none")
+
+
+register_objective("iwae", _iwae_train_loss, _check_iwae, "minus the importance-weighted bound L_k, k = n_samples")
 
 # %% ../nbs/06_iwae.ipynb #53a0a9f9
 BURDA_TABLE1 = {  # Burda et al. (2015, ICLR 2016), Table 1, MNIST, one stochastic layer: test NLL with k = 5000, active units

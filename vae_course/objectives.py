@@ -12,7 +12,8 @@ from numbers import Integral, Real
 import torch
 from torch import Tensor
 
-from .models import VAELoss
+from .models import VAE, VAELoss
+from .train import TrainConfig, register_objective
 
 # %% auto #0
 __all__ = ['KL_SCHEDULES', 'linear_vae_optimum', 'plot_rate_distortion', 'BetaSchedule', 'ConstantBeta', 'LinearWarmup',
@@ -155,3 +156,22 @@ def beta_vae_objective(out: VAELoss, beta: float, free_bits: float = 0.0, group_
     _check_number("beta", beta)
     if not free_bits: return out.nll.mean() + beta * out.kl.mean()
     return out.nll.mean() + beta * free_bits_kl(out.kl_per_dim, free_bits, group_size).sum()
+
+# %% ../nbs/05_beta_vae.ipynb #afdb2239
+def _beta_vae_loss(model: VAE, x: Tensor, cfg: TrainConfig, step: int) -> tuple[Tensor, VAELoss]:
+    "β-VAE objective at optimiser step `step`: β from the config's schedule, free bits if `cfg.free_bits` > 0."
+    beta = beta_schedule(cfg.kl_schedule, cfg.beta, cfg.warmup_steps, cfg.cycle_steps, cfg.cycle_ratio)(step)
+    out = model.loss(x, beta=beta, n_samples=None if cfg.n_samples == 1 else cfg.n_samples)
+    if cfg.free_bits: return beta_vae_objective(out, beta, cfg.free_bits), out   # the record keeps the true KL
+    return out.loss, out
+
+
+def _check_beta_vae(cfg: TrainConfig) -> None:
+    "The config checks that belong to the β-VAE objective: a valid schedule and a finite free-bits floor."
+    beta_schedule(cfg.kl_schedule, cfg.beta, cfg.warmup_steps, cfg.cycle_steps, cfg.cycle_ratio)
+    if not (isinstance(cfg.free_bits, (int, float)) and 0 <= cfg.free_bits < math.inf):
+        raise ValueError(f"free_bits must be a finite number of nats >= 0, got {cfg.free_bits!r}")
+
+
+register_objective("beta_vae", _beta_vae_loss, _check_beta_vae,
+                   "NLL + β(step) × KL, β from kl_schedule, with a free-bits floor λ = free_bits per latent dimension")

@@ -5,28 +5,77 @@
 # %% ../nbs/04b_train.ipynb #4ec9d72f
 from __future__ import annotations
 
-import argparse
 import contextlib
 import dataclasses
-import json
 import math
 import os
-import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
+from typing import Callable
 from pathlib import Path
 
 import torch
 
+from .checkpoints import CHECKPOINT_FORMAT, CheckpointError, load_checkpoint, save_checkpoint
+
 from .data import BINARIZATIONS, DATASETS, Batches, load_split
-from .models import (ARCHS, LIKELIHOODS, VAE, active_units, build_vae, evaluate, plot_kl_per_dim,
+from .models import (ARCHS, LIKELIHOODS, VAE, VAELoss, active_units, build_vae, evaluate, plot_kl_per_dim,
                                posterior_means, show_images)
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'TrainConfig', 'CheckpointError', 'save_checkpoint', 'load_checkpoint', 'NonFiniteLossError',
-           'training_loss', 'Trainer', 'eval_batches', 'report_figures', 'write_report', 'load_model', 'build_parser',
-           'main']
+__all__ = ['LossFn', 'OBJECTIVES', 'Objective', 'register_objective', 'get_objective', 'TrainConfig', 'NonFiniteLossError',
+           'training_loss', 'Trainer', 'eval_batches', 'load_model', 'report_figures']
+
+# %% ../nbs/04b_train.ipynb #870ef466
+LossFn = Callable[..., "tuple[torch.Tensor, VAELoss]"]   # (model, x [B, D], cfg, step) -> (scalar loss, record)
+
+
+@dataclass(frozen=True)
+class Objective:
+    "A training objective: the loss the trainer minimises, and the checks of the config fields it uses."
+    name: str
+    loss: LossFn                                      # (model, x [B, D], cfg: TrainConfig, step: int) -> (loss, record)
+    check: Callable[["TrainConfig"], None] | None = None   # raises ValueError naming a field it cannot use
+    help: str = ""
+
+
+OBJECTIVES: dict[str, Objective] = {}
+
+
+def register_objective(name: str, loss: LossFn, check: Callable | None = None, help: str = "") -> Objective:
+    "Register `loss` under `name` so that `TrainConfig(objective=name)` trains it; returns the `Objective`."
+    if not (isinstance(name, str) and name.isidentifier()):
+        raise ValueError(f"an objective's name must be an identifier such as 'my_bound', got {name!r}")
+    OBJECTIVES[name] = obj = Objective(name, loss, check, help)
+    return obj
+
+
+def get_objective(name: str) -> Objective:
+    "The registered objective called `name`, or a ValueError listing the registered ones."
+    if name not in OBJECTIVES:
+        raise ValueError(f"unknown objective {name!r}; registered: {', '.join(OBJECTIVES)}. An objective is "
+                         "registered by the module that defines it, so import that module first (in this course "
+                         "vae_course.objectives registers 'beta_vae' and vae_course.iwae registers 'iwae'), or "
+                         "register your own with register_objective(name, loss)")
+    return OBJECTIVES[name]
+
+
+_ELBO_ONLY_DEFAULTS = {"kl_schedule": "constant", "warmup_steps": 0, "cycle_steps": 0, "cycle_ratio": 0.5, "free_bits": 0.0}
+
+
+def _elbo_loss(model: VAE, x: torch.Tensor, cfg: "TrainConfig", step: int) -> "tuple[torch.Tensor, VAELoss]":
+    "Minus the ELBO (KL weighted by a constant β), averaged over the batch and over `cfg.n_samples` draws of z."
+    out = model.loss(x, beta=cfg.beta, n_samples=None if cfg.n_samples == 1 else cfg.n_samples)
+    return out.loss, out
+
+
+def _check_elbo(cfg: "TrainConfig") -> None:
+    if used := [f"{f}={getattr(cfg, f)!r}" for f, d in _ELBO_ONLY_DEFAULTS.items() if getattr(cfg, f) != d]:
+        raise ValueError(f"objective 'elbo' has a constant β and no free bits, so it does not use {', '.join(used)}: "
+                         "use objective='beta_vae' (registered by vae_course.objectives, notebook 05)")
+
+
+register_objective("elbo", _elbo_loss, _check_elbo, "minus the ELBO, with a constant weight beta on the KL term")
 
 # %% ../nbs/04b_train.ipynb #4b5a94d6
 def _opt(default, help: str):
@@ -48,13 +97,13 @@ class TrainConfig:
     validation: bool = _opt(True, "hold out the last 10,000 training images and report their ELBO each epoch")
     train_size: int | None = _opt(None, "train on the first N training images only (quick runs)")
     beta: float = _opt(1.0, "weight of the KL term (1: the ELBO); the final value of a KL schedule")
-    kl_schedule: str = _opt("constant", "β over the optimiser steps (notebook 05): 'constant', 'linear' warm-up from 0, or 'cyclical'")
+    kl_schedule: str = _opt("constant", "β over the optimiser steps, for objectives that schedule it: 'constant', 'linear' warm-up from 0, or 'cyclical'")
     warmup_steps: int = _opt(0, "optimiser steps of the linear warm-up of β (kl_schedule='linear')")
     cycle_steps: int = _opt(0, "optimiser steps per cycle (kl_schedule='cyclical')")
     cycle_ratio: float = _opt(0.5, "share of each cycle over which β ramps up (kl_schedule='cyclical')")
-    free_bits: float = _opt(0.0, "free bits (notebook 05): floor λ, in nats, on each latent dimension's batch-mean KL in the objective only (0: off)")
+    free_bits: float = _opt(0.0, "free bits, for objectives that use them: floor λ, in nats, on each latent dimension's batch-mean KL (0: off)")
     n_samples: int = _opt(1, "reparameterized samples per image in the training loss")
-    objective: str = _opt("elbo", "training objective: 'elbo', or 'iwae' (the importance-weighted bound of notebook 06, k = n_samples)")
+    objective: str = _opt("elbo", "the registered training objective: 'elbo' here; 'beta_vae' (vae_course.objectives) and 'iwae' (vae_course.iwae, k = n_samples) once imported")
     ema: float = _opt(0.0, "decay of an exponential moving average of the weights used for evaluation (0: off)")
     precision: str = _opt("fp32", "'fp32', or 'bf16' autocast for matrix products (faster on CPUs with AVX512-BF16)")
     device: str = _opt("cpu", "'cpu', 'cuda', 'cuda:1', ... or 'auto'")
@@ -67,9 +116,6 @@ class TrainConfig:
         if self.dataset not in DATASETS: bad(f"unknown dataset {self.dataset!r}; valid: {', '.join(DATASETS)}")
         if self.binarization not in BINARIZATIONS: bad(f"unknown binarization {self.binarization!r}; valid: {', '.join(BINARIZATIONS)}")
         if self.precision not in ("fp32", "bf16"): bad(f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
-        if self.objective not in ("elbo", "iwae"): bad(f"objective must be 'elbo' or 'iwae', got {self.objective!r}")
-        if self.objective == "iwae" and self.beta != 1:
-            bad(f"beta={self.beta} weights the KL term of the ELBO, and the 'iwae' objective has none: use beta=1")
         for name in ("epochs", "batch_size", "n_samples"):
             v = getattr(self, name)
             if not isinstance(v, int) or v < 1: bad(f"{name} must be a positive integer, got {v!r}")
@@ -79,14 +125,11 @@ class TrainConfig:
             bad(f"train_size must be a positive integer or None, got {self.train_size!r}")
         if not self.lr > 0: bad(f"lr must be > 0, got {self.lr}")
         if not self.beta >= 0: bad(f"beta must be >= 0, got {self.beta}")
-        from vae_course.objectives import beta_schedule           # notebook 05: β schedules and free bits
-        try: beta_schedule(self.kl_schedule, self.beta, self.warmup_steps, self.cycle_steps, self.cycle_ratio)
-        except ValueError as e: bad(str(e))
-        if not (isinstance(self.free_bits, (int, float)) and 0 <= self.free_bits < math.inf):
-            bad(f"free_bits must be a finite number of nats >= 0, got {self.free_bits!r}")
-        if self.objective == "iwae" and (self.kl_schedule != "constant" or self.free_bits):
-            bad("kl_schedule and free_bits shape the KL term of the ELBO, and the 'iwae' objective has none")
         if not 0 <= self.ema < 1: bad(f"ema must be in [0, 1), got {self.ema}")
+        try:                                              # the checks that belong to the objective live with it
+            obj = get_objective(self.objective)
+            if obj.check is not None: obj.check(self)
+        except ValueError as e: bad(str(e))
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
@@ -97,62 +140,14 @@ class TrainConfig:
                              f"version of vae_course; known fields are {sorted(known)}")
         return cls(**d)
 
-# %% ../nbs/04b_train.ipynb #2651b5e8
-CHECKPOINT_FORMAT = "vae-course-checkpoint/1"
-
-
-class CheckpointError(RuntimeError):
-    "A checkpoint is missing, unreadable or incompatible with this model or version."
-
-
-def save_checkpoint(state: dict, path: str | os.PathLike) -> Path:
-    "Write `state` to `path` atomically: a temporary file in the same folder, then a rename."
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save({"format": CHECKPOINT_FORMAT, **state}, f)
-            f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)   # an interrupted save leaves no debris and the old file intact
-        raise
-    return path
-
-
-def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict:
-    "Read a checkpoint with `weights_only=True`, with clear errors for missing or foreign files."
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"no checkpoint at {path}: train one with `vae-course train --out {path.parent}` "
-                              "or pass the path of an existing checkpoint.pt")
-    try: state = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as e:
-        raise CheckpointError(f"{path} is not a readable vae-course checkpoint ({type(e).__name__}: {e}). "
-                              "It may be truncated or not a checkpoint; use another file or retrain.") from None
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        found = state.get("format") if isinstance(state, dict) else type(state).__name__
-        raise CheckpointError(f"{path} has format {found!r}, expected {CHECKPOINT_FORMAT!r}: "
-                              "it was not written by this version of vae_course")
-    return state
-
 # %% ../nbs/04b_train.ipynb #63015615
 class NonFiniteLossError(RuntimeError):
     "Training produced a NaN or infinite loss; the weights were not updated with it."
 
 
-def training_loss(model: VAE, x: torch.Tensor, cfg: TrainConfig, step: int):
-    "The scalar the trainer minimises on batch x `[B, D]` at optimiser step `step`, and the loss record."
-    if cfg.objective == "iwae":                                     # notebook 06: L_k with k = n_samples
-        from vae_course.iwae import iwae_loss
-        out = iwae_loss(model, x, cfg.n_samples)
-        return out.loss, out
-    from vae_course.objectives import beta_schedule, beta_vae_objective   # notebook 05
-    beta = beta_schedule(cfg.kl_schedule, cfg.beta, cfg.warmup_steps, cfg.cycle_steps, cfg.cycle_ratio)(step)
-    out = model.loss(x, beta=beta, n_samples=None if cfg.n_samples == 1 else cfg.n_samples)
-    if cfg.free_bits: return beta_vae_objective(out, beta, cfg.free_bits), out   # the record keeps the true KL
-    return out.loss, out
+def training_loss(model: VAE, x: torch.Tensor, cfg: TrainConfig, step: int) -> tuple[torch.Tensor, VAELoss]:
+    "The scalar that `cfg.objective` minimises on batch x `[B, D]` at optimiser step `step`, and the loss record."
+    return get_objective(cfg.objective).loss(model, x, cfg, step)
 
 
 def _device(name: str) -> torch.device:
@@ -164,8 +159,11 @@ class Trainer:
     "Trains a VAE from a `TrainConfig`: fast batches, fused Adam, validation, atomic resumable checkpoints."
 
     def __init__(self, config: TrainConfig, out_dir: str | os.PathLike | None = None, progress: bool = True,
-                 data: tuple[torch.Tensor, torch.Tensor | None] | None = None):  # (train, valid) uint8 [N, 28, 28] instead of config.dataset's
+                 data: tuple[torch.Tensor, torch.Tensor | None] | None = None,  # (train, valid) uint8 [N, 28, 28] instead of config.dataset's
+                 objective: Objective | LossFn | None = None):                  # default: the registered config.objective
         self.cfg, self.progress = config, progress
+        if objective is None: objective = get_objective(config.objective)
+        self.objective = objective if isinstance(objective, Objective) else Objective(config.objective, objective)
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.device = _device(config.device)
         torch.manual_seed(config.seed)
@@ -208,7 +206,7 @@ class Trainer:
         bar = tqdm(self.train_batches, desc=f"epoch {self.epoch + 1}/{self.cfg.epochs}", leave=False,
                    disable=not self.progress, mininterval=1.0)
         for x in bar:
-            with self._autocast(): loss, out = training_loss(self.model, x, self.cfg, self.step)
+            with self._autocast(): loss, out = self.objective.loss(self.model, x, self.cfg, self.step)
             if not torch.isfinite(loss):
                 raise NonFiniteLossError(
                     f"the training loss is {loss.item()} at epoch {self.epoch + 1}, step {self.step + 1}; the weights "
@@ -258,11 +256,12 @@ class Trainer:
 
     @classmethod
     def load(cls, path: str | os.PathLike, out_dir: str | os.PathLike | None = None, progress: bool = True,
-             data: tuple[torch.Tensor, torch.Tensor | None] | None = None, **overrides) -> "Trainer":
+             data: tuple[torch.Tensor, torch.Tensor | None] | None = None, objective: Objective | LossFn | None = None,
+             **overrides) -> "Trainer":
         "A trainer restored from a checkpoint, ready to `fit` on (pass the same `data`, if any); `overrides` change config fields."
         state = load_checkpoint(path)
         cfg = TrainConfig.from_dict({**state["config"], **overrides})
-        t = cls(cfg, out_dir if out_dir is not None else Path(path).parent, progress, data)
+        t = cls(cfg, out_dir if out_dir is not None else Path(path).parent, progress, data, objective)
         try:
             t.model.load_state_dict(state["model"])
             t.opt.load_state_dict(state["optimizer"])
@@ -286,6 +285,20 @@ def _summary(rec: dict) -> str:
     if "valid_elbo" in rec: s += f"  valid ELBO {rec['valid_elbo']:8.2f}"
     if "valid_elbo_ema" in rec: s += f"  (EMA {rec['valid_elbo_ema']:8.2f})"
     return s
+
+# %% ../nbs/04b_train.ipynb #54f88fa5
+def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> tuple[VAE, dict]:
+    "The model a checkpoint describes, with its weights (the EMA of the weights when it has one), and the checkpoint."
+    state = load_checkpoint(path, map_location)
+    c = state.get("config", {})
+    try: model = build_vae(c["arch"], c["likelihood"], c.get("latent")).to(map_location)
+    except (KeyError, ValueError) as e: raise CheckpointError(f"{path} has no usable model config ({e})") from None
+    weights = state["model"]
+    if state.get("ema"):  # evaluate the moving average of the weights, as the trainer does
+        weights = {k[len("module."):]: v for k, v in state["ema"].items() if k.startswith("module.")}
+    try: model.load_state_dict(weights)
+    except RuntimeError as e: raise CheckpointError(f"{path} does not fit the model its config describes ({e})") from None
+    return model, state
 
 # %% ../nbs/04b_train.ipynb #6fff9ade
 def report_figures(model: VAE, images: torch.Tensor, kl_per_dim, history: list[dict] | None = None,
@@ -315,124 +328,3 @@ def report_figures(model: VAE, images: torch.Tensor, kl_per_dim, history: list[d
         ax.set_ylim(lo - 5, None); ax.set_xlabel("epoch"); ax.set_ylabel("nats per image"); ax.legend(); f.tight_layout()
         figs["history"] = f
     return figs
-
-# %% ../nbs/04b_train.ipynb #e4e1a6d7
-def _bool(s: str) -> bool:
-    if s.lower() in ("1", "true", "yes", "on"): return True
-    if s.lower() in ("0", "false", "no", "off"): return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {s!r}")
-
-
-def _add_config_options(p: argparse.ArgumentParser) -> None:
-    "One option per TrainConfig field, with its default, type, choices and help."
-    choices = {"arch": list(ARCHS), "likelihood": list(LIKELIHOODS), "dataset": list(DATASETS),
-               "binarization": list(BINARIZATIONS), "precision": ["fp32", "bf16"], "objective": ["elbo", "iwae"]}
-    from vae_course.objectives import KL_SCHEDULES            # notebook 05
-    choices["kl_schedule"] = list(KL_SCHEDULES)
-    for f in dataclasses.fields(TrainConfig):
-        typ = {"int | None": int, "int": int, "float": float, "bool": _bool}.get(str(f.type), str)
-        p.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=typ, default=f.default,
-                       choices=choices.get(f.name), metavar=None if f.name in choices else f.name.upper(),
-                       help=f"{f.metadata['help']} (default: {f.default})")
-
-
-def write_report(model: VAE, cfg: TrainConfig, out: Path, split: str = "test", n_samples: int | None = None,
-                 history: list[dict] | None = None) -> dict:
-    "Evaluate `model` on `split`, write metrics.json and the report figures to `out`; returns the metrics."
-    device = next(model.parameters()).device
-    x, _ = load_split(cfg.dataset, split, validation=split == "valid", root=cfg.data_root)
-    batches = eval_batches(x, cfg, device)
-    m = evaluate(model, batches, n_samples=n_samples)
-    m["active_units"], _ = active_units(posterior_means(model, batches))
-    m.update(split=split, n_samples=n_samples or 1, config=asdict(cfg))
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "metrics.json").write_text(json.dumps(m, indent=1) + "\n")
-    for name, fig in report_figures(model, torch.cat(list(batches))[:10], m["kl_per_dim"], history).items():
-        fig.savefig(out / f"{name}.png", dpi=120)
-    return m
-
-
-def _train(a: argparse.Namespace) -> int:
-    out = Path(a.out)
-    cfg_kw = {f.name: getattr(a, f.name) for f in dataclasses.fields(TrainConfig)}
-    if a.resume and (out / "checkpoint.pt").exists():
-        t = Trainer.load(out / "checkpoint.pt", progress=not a.quiet, epochs=a.epochs)
-        print(f"resuming {out / 'checkpoint.pt'} at epoch {t.epoch} of {t.cfg.epochs}")
-    else:
-        if (out / "checkpoint.pt").exists():
-            raise CheckpointError(f"{out / 'checkpoint.pt'} exists: pass --resume to continue it, or choose another --out")
-        t = Trainer(TrainConfig(**cfg_kw), out_dir=out, progress=not a.quiet)
-    t.fit()
-    m = write_report(t.eval_model, t.cfg, out, history=t.history)
-    print(f"test ELBO {m['elbo']:.2f} nats (NLL {m['nll']:.2f}, KL {m['kl']:.2f}), {m['active_units']} active units; "
-          f"wrote {out}/checkpoint.pt, metrics.json and figures")
-    return 0
-
-
-def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> tuple[VAE, dict]:
-    "The model a checkpoint describes, with its weights (the EMA of the weights when it has one), and the checkpoint."
-    state = load_checkpoint(path, map_location)
-    cfg = TrainConfig.from_dict(state["config"])
-    model = build_vae(cfg.arch, cfg.likelihood, cfg.latent).to(map_location)
-    weights = state["model"]
-    if state.get("ema"):  # evaluate the moving average of the weights, as the trainer does
-        weights = {k[len("module."):]: v for k, v in state["ema"].items() if k.startswith("module.")}
-    try: model.load_state_dict(weights)
-    except RuntimeError as e: raise CheckpointError(f"{path} does not fit the model its config describes ({e})") from None
-    return model, state
-
-
-def _eval(a: argparse.Namespace) -> int:
-    model, state = load_model(a.checkpoint)
-    cfg = TrainConfig.from_dict({**state["config"], **({"data_root": a.data_root} if a.data_root else {})})
-    out = Path(a.out) if a.out else Path(a.checkpoint).parent
-    m = write_report(model, cfg, out, split=a.split, n_samples=a.samples, history=state.get("history"))
-    print(f"{a.split} ELBO {m['elbo']:.2f} nats (NLL {m['nll']:.2f}, KL {m['kl']:.2f}, {a.samples} sample(s) per image), "
-          f"{m['active_units']} active units; wrote {out}/metrics.json and figures")
-    return 0
-
-
-def _positive(kind):
-    def f(s):
-        v = kind(s)
-        if v <= 0: raise argparse.ArgumentTypeError(f"must be positive, got {s}")
-        return v
-    return f
-
-
-def build_parser() -> argparse.ArgumentParser:
-    "The `vae-course` command line."
-    p = argparse.ArgumentParser(prog="vae-course", description="Train and evaluate the VAEs of the vae-course notebooks.")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    t = sub.add_parser("train", help="train a VAE; writes checkpoint.pt, metrics.json and figures to --out",
-                       description="Train a VAE (the options are TrainConfig's fields, with the notebook's defaults).")
-    _add_config_options(t)
-    t.add_argument("--out", default="runs/vae", help="output folder (default: runs/vae)")
-    t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt up to --epochs")
-    t.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines")
-    t.set_defaults(func=_train)
-    e = sub.add_parser("eval", help="evaluate a checkpoint; writes metrics.json and figures",
-                       description="Evaluate a checkpoint's ELBO, active units and figures on the test or validation set.")
-    e.add_argument("checkpoint", help="a checkpoint.pt written by `vae-course train`")
-    e.add_argument("--split", choices=["test", "valid"], default="test", help="data split (default: test)")
-    e.add_argument("--samples", type=_positive(int), default=1, help="samples per image in the ELBO (default: 1)")
-    e.add_argument("--out", default=None, help="output folder (default: the checkpoint's folder)")
-    e.add_argument("--data-root", default=None, help="data root holding MNIST/raw (default: $VAE_COURSE_DATA)")
-    e.set_defaults(func=_eval)
-    from vae_course.explore import add_cli   # sample, traverse, interpolate (notebook 07); explore imports this module
-    add_cli(sub)
-    return p
-
-
-def main(argv: list[str] | None = None) -> int:
-    "Entry point of the `vae-course` command."
-    from vae_course.data import DataNotFoundError, IDXFormatError
-    p = build_parser()
-    a = p.parse_args(argv)
-    if a.command == "train":
-        try: TrainConfig(**{f.name: getattr(a, f.name) for f in dataclasses.fields(TrainConfig)})
-        except ValueError as e: p.error(str(e))              # exits with status 2
-    try: return a.func(a)
-    except (CheckpointError, DataNotFoundError, IDXFormatError, NonFiniteLossError) as e:
-        print(f"vae-course: error: {e}", file=sys.stderr)
-        return 1
