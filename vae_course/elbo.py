@@ -188,7 +188,7 @@ class LinearGaussian(nn.Module):
         self._check(x, mu, zname="mu")
         _same_shape(mu=mu, logvar=logvar)
         resid = x - self.b - mu @ self.W.T                                 # [B, D]
-        spread = (torch.exp(logvar) * (self.W**2).sum(0)).sum(-1)         # [B] tr(W diag(v) W^T)
+        spread = (torch.exp(logvar) * (self.W**2).sum(0)).sum(-1)         # [B] tr(W diag(sigma^2) W^T)
         return -0.5 * self.D * (_LOG_2PI + 2 * math.log(self.sigma)) - ((resid**2).sum(-1) + spread) / (2 * self.sigma**2)
 
     def elbo(self, x: Tensor, mu: Tensor, logvar: Tensor) -> Tensor:  # [B, D], [B, K], [B, K] -> [B]
