@@ -36,9 +36,15 @@ test: install  ## fast tests: notebook/twin/package sync, every notebook (nbdev_
 slow: install  ## run the notebooks with the `#| slow` cells too (the headline numbers)
 	$(BIN)/nbdev_test --n_workers 1 --flags slow --timing
 
-docs: install  ## build the website with nbdev_docs: needs Quarto (https://quarto.org), not pip-installable
+# nbdev_docs renders nbs/ (configuration: _quarto.yml, read through the link nbs/_quarto.yml) into
+# _docs/. It leaves README.md alone: settings.ini's readme_nb names no notebook (README.md is
+# written by hand); the check after it makes sure of that.
+docs: install  ## build the website in _docs/ with nbdev_docs: needs Quarto (https://quarto.org), not pip-installable
 	@command -v quarto >/dev/null || { echo "make docs needs Quarto on PATH: install it from https://quarto.org/docs/get-started/"; exit 2; }
+	@cp README.md .README.md.before-docs
 	$(BIN)/nbdev_docs
+	@cmp -s README.md .README.md.before-docs || { echo "nbdev_docs changed README.md (see settings.ini readme_nb); the hand-written one is in .README.md.before-docs"; exit 1; }
+	@rm -f .README.md.before-docs
 
 bench: install  ## run every benchmark in bench/ (each prints its headline figure last)
 	@set -e; for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b; done
