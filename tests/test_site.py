@@ -220,26 +220,41 @@ def module_of(nb: Path) -> str | None:
     return None
 
 
+_RENDERED: dict = {}   # one render per session, even when it fails (pytest would retry it for every test)
+
+
+def render() -> dict:
+    "Render the site with nbdev_docs, as `make docs` does: {'error': why} or {'seconds': s}."
+    readme = (ROOT / "README.md").read_bytes()
+    nbdev_docs = Path(sys.executable).with_name("nbdev_docs")
+    t = time.monotonic()
+    r = subprocess.run([str(nbdev_docs) if nbdev_docs.exists() else "nbdev_docs"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=1800)
+    seconds = time.monotonic() - t
+    if r.returncode != 0:
+        out = r.stdout + r.stderr
+        causes = sorted(set(re.findall(r"^(?:\w+(?:Error|Exception)|Exception): .*$", out, re.M)))
+        return dict(error="nbdev_docs failed: " + "\n".join(causes) + "\n--- last lines ---\n" + out[-3000:])
+    if (ROOT / "README.md").read_bytes() != readme:
+        (ROOT / "README.md").write_bytes(readme)
+        return dict(error="nbdev_docs rewrote the hand-written README.md (restored it): check settings.ini's readme_nb")
+    print(f"\nnbdev_docs rendered the site in {seconds:.0f} s")
+    return dict(seconds=seconds)
+
+
 @pytest.fixture(scope="module")
 def site():
-    "Render the site with nbdev_docs (as `make docs` does) and parse every page of _docs/."
+    "The rendered site: every page of _docs/, parsed."
     if QUARTO is None:
         pytest.skip("Quarto is not on PATH (https://quarto.org/docs/get-started/; not pip-installable): "
                     "the rendered-site checks need it")
     docs = ROOT / CFG["doc_path"]
-    seconds = None
-    if not (os.environ.get("VAE_COURSE_SITE_REUSE") and (docs / "index.html").exists()):
-        readme = (ROOT / "README.md").read_bytes()
-        nbdev_docs = Path(sys.executable).with_name("nbdev_docs")
-        t = time.monotonic()
-        r = subprocess.run([str(nbdev_docs) if nbdev_docs.exists() else "nbdev_docs"], cwd=ROOT,
-                           capture_output=True, text=True, timeout=1800)
-        seconds = time.monotonic() - t
-        assert r.returncode == 0, f"nbdev_docs failed:\n{(r.stdout + r.stderr)[-6000:]}"
-        assert (ROOT / "README.md").read_bytes() == readme, "nbdev_docs rewrote the hand-written README.md"
-        print(f"\nnbdev_docs rendered the site in {seconds:.0f} s")
+    if not _RENDERED:
+        reuse = os.environ.get("VAE_COURSE_SITE_REUSE") and (docs / "index.html").exists()
+        _RENDERED.update(dict(seconds=None) if reuse else render())
+    if "error" in _RENDERED: pytest.fail(_RENDERED["error"], pytrace=False)
     pages = {p.name: Page(p.name, p.read_text(encoding="utf-8")) for p in sorted(docs.glob("*.html"))}
-    return dict(docs=docs, pages=pages, seconds=seconds)
+    return dict(docs=docs, pages=pages, seconds=_RENDERED["seconds"])
 
 
 def test_every_notebook_has_its_page(site):
