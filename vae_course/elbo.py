@@ -159,7 +159,7 @@ class LinearGaussian(nn.Module):
         "log p(x | z) = log N(x; W z + b, sigma^2 I)."
         self._check(x, z)
         mean = z @ self.W.T + self.b                            # [S, B, D] or [B, D]
-        logvar = torch.tensor(2 * math.log(self.sigma)).to(x)   # [] shared log-variance
+        logvar = torch.tensor(2 * math.log(self.sigma), dtype=x.dtype, device=x.device)  # [] shared, in x's precision
         return diag_gaussian_log_prob(x, mean, logvar)
 
     def log_joint(self, x: Tensor, z: Tensor) -> Tensor:  # x [B, D], z [B, K] or [S, B, K] -> [B] or [S, B]
