@@ -1,28 +1,45 @@
 #!/usr/bin/env python
 """Training speed: `vae_course.train.Trainer` vs the textbook PyTorch VAE loop, same model.
 
-Model: 784-400-20 MLP VAE, sigmoid/BCE on grey-level MNIST, Adam 1e-3, batch 128, 10 epochs each.
+Model: 784-400-20 MLP VAE, sigmoid/BCE on grey-level MNIST, Adam 1e-3, batch 128.
 Textbook loop: torchvision MNIST with ToTensor() through a DataLoader (num_workers=0), two linear
 heads for mu and logvar, sigmoid + binary_cross_entropy, as in the PyTorch examples repository.
-Each side runs in its own child process so that its peak RSS is its own.
 
-Prints per-epoch times, one-sample test losses (per image, summed over pixels, as the textbook loop
-computes them), peak RSS, achieved FLOP rate against the ~2.3e11 FLOP-per-epoch floor, and last
-`train_speedup=<textbook median epoch / ours median epoch>` (target >= 3.5).
+Each side (textbook, ours fp32, ours bf16) lives in its own worker process of the same layout and
+trains one epoch per round, the sides taking turns (A B C A B C ..., bench/interleave.py), so that a
+change of the machine's load lands on every side alike. A speed-up is the median of the per-round
+ratios, printed with its spread and the machine's load. After the last round each side reports its
+one-sample test loss (per image, summed over pixels, as the textbook loop computes it) and peak RSS.
+The FLOP floor is the ~2.3e11 FLOP of an epoch's matrix products at this machine's float32 GEMM rate,
+measured in each worker with the same thread count. Last line: `train_speedup=<median ratio>` of the
+fastest configuration whose test loss is within 0.5 nats of the textbook's (target >= 4).
 """
-import argparse, json, os, resource, statistics, subprocess, sys, time
+import argparse, os, statistics, sys, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from interleave import Worker, fmt_ratio, interleaved, machine_load, main_worker, paired_ratio  # noqa: E402
 
 EPOCH_FLOP = 2.3e11  # forward + backward matrix products of 784-400-20-400-784 over 60,000 images
 
 
-def textbook(epochs: int, root: str) -> dict:
+def gemm_gflops() -> float:
+    "This process's float32 matrix-product rate on the model's largest layer shape (batch 128)."
+    import torch
+    a, w = torch.randn(128, 784), torch.randn(784, 400)
+    for _ in range(50): a @ w
+    t = time.perf_counter()
+    for _ in range(500): a @ w
+    return 2 * 128 * 784 * 400 * 500 / (time.perf_counter() - t) / 1e9
+
+
+def setup_textbook(a) -> dict:
     import torch, torch.nn as nn, torch.nn.functional as F
     from torch.utils.data import DataLoader
     from torchvision import datasets, transforms
     torch.manual_seed(1)
     kw = dict(batch_size=128, shuffle=True, num_workers=0)
-    train_loader = DataLoader(datasets.MNIST(root, train=True, download=False, transform=transforms.ToTensor()), **kw)
-    test_loader = DataLoader(datasets.MNIST(root, train=False, download=False, transform=transforms.ToTensor()),
+    train_loader = DataLoader(datasets.MNIST(a.root, train=True, download=False, transform=transforms.ToTensor()), **kw)
+    test_loader = DataLoader(datasets.MNIST(a.root, train=False, download=False, transform=transforms.ToTensor()),
                              batch_size=128, shuffle=False)
 
     class VAE(nn.Module):
@@ -40,87 +57,95 @@ def textbook(epochs: int, root: str) -> dict:
         bce = F.binary_cross_entropy(recon_x, x.view(-1, 784), reduction="sum")
         return bce - 0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
 
-    model = VAE(); optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    times = []
-    for _ in range(epochs):
-        t = time.perf_counter(); model.train()
-        for data, _ in train_loader:
-            optimizer.zero_grad(); recon, mu, logvar = model(data)
-            loss = loss_function(recon, data, mu, logvar); loss.backward(); optimizer.step()
-        times.append(time.perf_counter() - t)
-    model.eval(); test_loss = 0.0
-    with torch.no_grad():
-        for data, _ in test_loader:
-            recon, mu, logvar = model(data); test_loss += loss_function(recon, data, mu, logvar).item()
-    return {"times": times, "test_loss": test_loss / len(test_loader.dataset)}
+    model = VAE()
+    return dict(model=model, opt=torch.optim.Adam(model.parameters(), lr=1e-3), train=train_loader,
+                test=test_loader, loss=loss_function)
 
 
-def ours(epochs: int, root: str, precision: str) -> dict:
+def setup(side: str, a) -> dict:
     import torch
-    from vae_course.data import load_split
-    from vae_course.models import evaluate
-    from vae_course.train import TrainConfig, Trainer, eval_batches
-    cfg = TrainConfig(arch="mlp", likelihood="bernoulli", binarization="none", epochs=epochs, validation=False,
-                      precision=precision, seed=1, data_root=root)
-    t = Trainer(cfg, progress=False)
-    t.fit()
-    xte, _ = load_split("mnist", "test", root=root)
-    res = evaluate(t.model, eval_batches(xte, cfg))
-    return {"times": [r["seconds"] for r in t.history], "test_loss": -res["elbo"]}
+    if a.threads: torch.set_num_threads(a.threads)
+    s = {"side": side, "gemm": [gemm_gflops()]}
+    if side == "textbook": s.update(setup_textbook(a)); return s
+    from vae_course.train import TrainConfig, Trainer
+    cfg = TrainConfig(arch="mlp", likelihood="bernoulli", binarization="none", epochs=a.rounds + 1, validation=False,
+                      precision=side.split(":")[1], seed=1, data_root=a.root)
+    s.update(cfg=cfg, trainer=Trainer(cfg, progress=False))
+    return s
 
 
-def gemm_gflops() -> float:
-    "This machine's float32 matrix-product rate on the model's largest layer shape (batch 128)."
+def run_round(s: dict) -> float:
+    t0 = time.perf_counter()
+    if s["side"] == "textbook":
+        model, opt, loss_function = s["model"], s["opt"], s["loss"]
+        model.train()
+        for data, _ in s["train"]:
+            opt.zero_grad(); recon, mu, logvar = model(data)
+            loss = loss_function(recon, data, mu, logvar); loss.backward(); opt.step()
+    else:
+        t = s["trainer"]; t.fit(t.epoch + 1)
+    return time.perf_counter() - t0
+
+
+def finish(s: dict) -> dict:
     import torch
-    a, w = torch.randn(128, 784), torch.randn(784, 400)
-    for _ in range(50): a @ w
-    t = time.perf_counter()
-    for _ in range(500): a @ w
-    return 2 * 128 * 784 * 400 * 500 / (time.perf_counter() - t) / 1e9
-
-
-def child(which: str, epochs: int, root: str) -> None:
-    res = textbook(epochs, root) if which == "textbook" else ours(epochs, root, which.split(":")[1])
-    res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    if which == "textbook": res["gemm_gflops"] = gemm_gflops()
-    print("RESULT " + json.dumps(res))
+    s["gemm"].append(gemm_gflops())
+    if s["side"] == "textbook":
+        model, loss_function = s["model"], s["loss"]
+        model.eval(); total = 0.0
+        with torch.no_grad():
+            for data, _ in s["test"]:
+                recon, mu, logvar = model(data); total += loss_function(recon, data, mu, logvar).item()
+        test_loss = total / len(s["test"].dataset)
+    else:
+        from vae_course.data import load_split
+        from vae_course.models import evaluate
+        from vae_course.train import eval_batches
+        xte, _ = load_split("mnist", "test", root=s["cfg"].data_root)
+        test_loss = -evaluate(s["trainer"].model, eval_batches(xte, s["cfg"]))["elbo"]
+    return {"test_loss": test_loss, "gemm_gflops": statistics.median(s["gemm"])}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=8, help="timed epochs per side, interleaved (default 8; one more untimed)")
     ap.add_argument("--root", default=None, help="data root (default: $VAE_COURSE_DATA, then the user cache)")
-    ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads per side (default 1: on a shared machine, idle-spinning thread pools "
+                         "of a busy process distort timings; 0: torch's default)")
+    ap.add_argument("--sides", default="textbook,ours:fp32,ours:bf16", help=argparse.SUPPRESS)
+    ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     a = ap.parse_args()
-    from vae_course.data import search_dirs
-    root = str(search_dirs("mnist", a.root)[0].parent.parent)
-    if a.child: return child(a.child, a.epochs, root)
+    if a.root is None:
+        from vae_course.data import search_dirs
+        a.root = str(search_dirs("mnist")[0].parent.parent)
+    if a.worker: return main_worker(a.worker, setup, run_round, finish, a)
     import torch
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs; {a.epochs} epochs each")
-    res = {}
-    for which in ("textbook", "ours:fp32", "ours:bf16"):
-        out = subprocess.run([sys.executable, __file__, "--child", which, "--epochs", str(a.epochs), "--root", root],
-                             capture_output=True, text=True)
-        line = next((l for l in out.stdout.splitlines() if l.startswith("RESULT ")), None)
-        if out.returncode or line is None: sys.exit(f"{which} failed:\n{out.stdout}\n{out.stderr}")
-        res[which] = r = json.loads(line[7:])
-        med = statistics.median(r["times"])
-        print(f"{which:10s} epochs (s): {' '.join(f'{t:.2f}' for t in r['times'])}  median {med:.2f}  "
-              f"test loss {r['test_loss']:.2f}  peak RSS {r['peak_rss_mb']:.0f} MB  "
-              f"{EPOCH_FLOP / med / 1e9:.0f} GFLOP/s")
-    tb = statistics.median(res["textbook"]["times"])
-    gemm = res["textbook"]["gemm_gflops"]
+    sides = a.sides.split(",")
+    print(f"torch {torch.__version__}, {a.threads or torch.get_num_threads()} thread(s) per side, {os.cpu_count()} CPUs; "
+          f"{a.rounds} timed epochs per side after 1 untimed, interleaved; {machine_load()}")
+    extra = ["--rounds", str(a.rounds), "--root", a.root, "--threads", str(a.threads)]
+    ws = [Worker(__file__, side, extra) for side in sides]
+    times = interleaved(ws, a.rounds)
+    res = {w.side: w.finish() for w in ws}
+    gemm = statistics.median(r["gemm_gflops"] for r in res.values())
     floor = EPOCH_FLOP / (gemm * 1e9)
-    print(f"float32 matrix products on this machine: {gemm:.0f} GFLOP/s, so the 2.3e11 FLOP floor is "
-          f"{floor:.2f} s per epoch in fp32")
-    for which in ("ours:fp32", "ours:bf16"):
-        r = res[which]; med = statistics.median(r["times"])
-        print(f"{which}: {tb / med:.2f}x faster per epoch, {med / floor:.2f}x the fp32 floor, "
-              f"test loss {r['test_loss'] - res['textbook']['test_loss']:+.2f} vs textbook")
-    ok = [w for w in ("ours:bf16", "ours:fp32") if res[w]["test_loss"] <= res["textbook"]["test_loss"] + 0.5]
-    best = min(ok or ["ours:fp32"], key=lambda w: statistics.median(res[w]["times"]))
-    print(f"headline: {best} (fastest configuration whose test loss is within 0.5 nats of the textbook's or better)")
-    print(f"train_speedup={tb / statistics.median(res[best]['times']):.2f}")
+    for side in sides:
+        med = statistics.median(times[side])
+        print(f"{side:10s} median {med:.2f} s/epoch  test loss {res[side]["test_loss"]:.3f}  "
+              f"peak RSS {res[side]['peak_rss_mb']:.0f} MB  {EPOCH_FLOP / med / 1e9:.0f} GFLOP/s = {floor / med:.0%} of the fp32 floor")
+    print(f"float32 matrix products: {gemm:.0f} GFLOP/s per side (median of the workers' measurements), so the "
+          f"2.3e11 FLOP floor is {floor:.2f} s per epoch")
+    ratios = {}
+    for side in sides[1:]:
+        ratios[side] = r = paired_ratio(times["textbook"], times[side])
+        print(f"{side}: {fmt_ratio(r)} faster per epoch than the textbook loop; test loss "
+              f"{res[side]['test_loss'] - res['textbook']['test_loss']:+.2f} vs textbook")
+    ok = [s for s in sides[1:] if res[s]["test_loss"] <= res["textbook"]["test_loss"] + 0.5]
+    best = max(ok or sides[1:2], key=lambda s: ratios[s]["median"])
+    print(f"headline: {best} (fastest configuration whose test loss is within 0.5 nats of the textbook's or better); "
+          f"{machine_load()}")
+    print(f"train_speedup={ratios[best]['median']:.2f}")
 
 
 if __name__ == "__main__":
