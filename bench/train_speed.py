@@ -132,7 +132,7 @@ def main() -> None:
     floor = EPOCH_FLOP / (gemm * 1e9)
     for side in sides:
         med = statistics.median(times[side])
-        print(f"{side:10s} median {med:.2f} s/epoch  test loss {res[side]["test_loss"]:.3f}  "
+        print(f"{side:10s} median {med:.2f} s/epoch  test loss {res[side]['test_loss']:.3f}  "
               f"peak RSS {res[side]['peak_rss_mb']:.0f} MB  {EPOCH_FLOP / med / 1e9:.0f} GFLOP/s = {floor / med:.0%} of the fp32 floor")
     print(f"float32 matrix products: {gemm:.0f} GFLOP/s per side (median of the workers' measurements), so the "
           f"2.3e11 FLOP floor is {floor:.2f} s per epoch")
