@@ -360,6 +360,10 @@ def test_generated_prose_shows_no_code(site):
     assert not bad, f"{len(bad)} cells (add `#| echo: false` to each):\n" + "\n".join(bad)
 
 
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args): pass
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian: apt-get install -y chromium)")
 def test_site_explorer_draws(site):
     "The 07 page's explorer, served over http as the published site is, draws non-blank canvases in Chromium."
@@ -368,8 +372,7 @@ def test_site_explorer_draws(site):
     except ImportError as e:
         pytest.skip(f"Playwright is not installed (pip install playwright): {e}")
     nb = next(p for p in NOTEBOOKS if p.name.startswith("07_"))
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site["docs"]))
-    handler.log_message = lambda *a: None
+    handler = functools.partial(Quiet, directory=str(site["docs"]))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
