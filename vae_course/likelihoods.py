@@ -92,11 +92,11 @@ def discretized_gaussian_log_prob(x: Tensor, mean: Tensor, sigma: Tensor | float
     return _sum_event(lb + torch.log(-torch.expm1(la - lb)), n)
 
 # %% ../nbs/03_likelihoods.ipynb #b42e9519
-_CB_WINDOW = 0.05   # |logits| below which the continuous Bernoulli uses Taylor series (|lambda - 1/2| < 0.0125)
+_CB_WINDOW = 0.05   # |logits| below which the continuous Bernoulli uses Taylor series (|sigmoid(logits) - 1/2| < 0.0125)
 
 
 def continuous_bernoulli_log_norm(logits: Tensor) -> Tensor:
-    "log C(lambda) of the continuous Bernoulli, lambda = sigmoid(logits): log(eta coth(eta/2)), Taylor series near eta = 0."
+    "log C of the continuous Bernoulli with logits eta: log(eta coth(eta/2)), Taylor series near eta = 0."
     # logits: any shape -> same shape (elementwise)
     a = logits.abs()
     small = a < _CB_WINDOW
@@ -108,7 +108,7 @@ def continuous_bernoulli_log_norm(logits: Tensor) -> Tensor:
 
 
 def continuous_bernoulli_log_prob(x: Tensor, logits: Tensor, event_dims: int | None = None) -> Tensor:
-    "Continuous Bernoulli log-density log C(lambda) + x log(lambda) + (1-x) log(1-lambda) on [0, 1], summed over the event dims."
+    "Continuous Bernoulli log-density log C(eta) + x*eta - softplus(eta) on [0, 1], eta = logits, summed over the event dims."
     # x: [B, *E] in [0, 1]; logits: [*S, B, *E] -> [*S, B]
     n = _event_dims(x, event_dims)
     lp = bernoulli_log_prob(x, logits, event_dims=0) + continuous_bernoulli_log_norm(logits)   # [*S, B, *E]
