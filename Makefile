@@ -38,13 +38,13 @@ slow: install  ## run the notebooks with the `#| slow` cells too (the headline n
 
 # nbdev_docs renders nbs/ (configuration: _quarto.yml, read through the link nbs/_quarto.yml) into
 # _docs/. It leaves README.md alone: settings.ini's readme_nb names no notebook (README.md is
-# written by hand); the check after it makes sure of that.
+# written by hand); the recipe checks that, and restores README.md if it ever changes.
 docs: install  ## build the website in _docs/ with nbdev_docs: needs Quarto (https://quarto.org), not pip-installable
 	@command -v quarto >/dev/null || { echo "make docs needs Quarto on PATH: install it from https://quarto.org/docs/get-started/"; exit 2; }
-	@cp README.md .README.md.before-docs
-	$(BIN)/nbdev_docs
-	@cmp -s README.md .README.md.before-docs || { echo "nbdev_docs changed README.md (see settings.ini readme_nb); the hand-written one is in .README.md.before-docs"; exit 1; }
-	@rm -f .README.md.before-docs
+	@cp README.md .README.md.before-docs; $(BIN)/nbdev_docs; rc=$$?; \
+	if ! cmp -s README.md .README.md.before-docs; then mv .README.md.before-docs README.md; \
+	  echo "nbdev_docs changed README.md (see readme_nb in settings.ini): restored the hand-written one"; exit 1; fi; \
+	rm -f .README.md.before-docs; exit $$rc
 
 bench: install  ## run every benchmark in bench/ (each prints its headline figure last)
 	@set -e; for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b; done
