@@ -1,12 +1,15 @@
 """End to end in a real browser (headless Chromium driven by Playwright, with the system's browser):
 
-1. JupyterLab runs a notebook that shows notebook 07's latent traversal widget; the test moves a
-   slider with the mouse and checks, from screenshots, that the kernel decoded and drew a new image.
+1. JupyterLab opens the real notebooks 07 and 93 (in nbs/, autosave off) and runs them cell by cell with
+   Shift+Enter and a person's pauses, failing on any error output; 07's own checks then see the widgets
+   after the browser drew (and echoed) their sliders. Then every widget of 07 is used with the mouse
+   (sliders dragged, boxes typed into, buttons clicked), and the kernel's state and the pixels on screen
+   are checked after each. Set E2E_SCREENSHOTS=DIR to keep screenshots of each widget.
 2. The website's explorer (the notebook's explorer markup, latent_explorer.js and the decoder files,
    served over http as the published site serves them): the test moves a range slider and clicks the
    2-D map, and checks the canvas pixels against PyTorch's decoder for the codes the page shows.
 
-Without Chromium or Playwright the tests skip and say why. Setup: `apt-get install -y chromium` and
+Without Chromium, Playwright (or, for 1., MNIST) the tests skip and say why. Setup: `apt-get install -y chromium` and
 `pip install playwright` (no browser download: the system's Chromium is used).
 """
 import functools
@@ -68,24 +71,24 @@ def grey(png: bytes) -> torch.Tensor:
     return torch.from_numpy(np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype="float32") / 255)
 
 
-# ---- 1. the ipywidgets traversal in JupyterLab ------------------------------------------------
+# ---- 1. the real notebooks in JupyterLab, cell by cell ------------------------------------------
 
-E2E_CELLS = [
-    "from vae_course.explore import Traversal, load_pretrained\n"
-    "w = Traversal(load_pretrained('mlp20'), seed=0)\n"
-    "w.add_class('e2e-traversal')\n"
-    "w",
-    "print('E2E-READY', w.updates)",
-]
+def has_mnist() -> bool:
+    from vae_course.data import DataNotFoundError, load_split
+    try: load_split("mnist", "test", download=False)
+    except DataNotFoundError: return False
+    return True
+
+
+SHOTS = Path(os.environ.get("E2E_SCREENSHOTS", "")) if os.environ.get("E2E_SCREENSHOTS") else None
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    "A JupyterLab server on localhost with its own folders and settings, serving a notebook that shows the widget."
+    """A JupyterLab server on localhost serving the course's own nbs/ folder (the real notebooks), with its own
+    config, runtime, settings and workspace folders; autosave off, so running a notebook never rewrites it."""
+    if not has_mnist(): pytest.skip("MNIST not found (set VAE_COURSE_DATA): the notebooks read test images")
     work = tmp_path_factory.mktemp("lab")
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in E2E_CELLS])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, work / "e2e.ipynb")
     settings = work / "settings" / "@jupyterlab"
     for plugin, values in {"apputils-extension/notification": {"checkForUpdates": False, "fetchNews": "false"},
                            "docmanager-extension/plugin": {"autosave": False}}.items():
@@ -95,12 +98,13 @@ def lab(tmp_path_factory):
     port, token = free_port(), secrets.token_hex(16)
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(work / "config"), JUPYTER_RUNTIME_DIR=str(work / "runtime"),
                JUPYTERLAB_SETTINGS_DIR=str(work / "settings"), JUPYTERLAB_WORKSPACES_DIR=str(work / "workspaces"),
-               PYTHONPATH=str(ROOT))
+               PYTHONPATH=str(ROOT), OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
     log = open(work / "lab.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
                              f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-                             f"--ServerApp.root_dir={work}", "--LabApp.expose_app_in_browser=True"],
-                            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=work)
+                             f"--ServerApp.root_dir={NBS}", "--LabApp.expose_app_in_browser=True",
+                             "--FileContentsManager.checkpoints_kwargs={'root_dir': %r}" % str(work / "checkpoints")],
+                            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=NBS)
     try:
         deadline = time.time() + 90
         while True:
@@ -112,7 +116,7 @@ def lab(tmp_path_factory):
                     log.flush()
                     pytest.fail(f"JupyterLab did not start:\n{(work / 'lab.log').read_text()[-3000:]}")
                 time.sleep(0.5)
-        yield {"url": f"http://127.0.0.1:{port}/lab/tree/e2e.ipynb?token={token}&reset", "work": work}
+        yield {"url": lambda nb: f"http://127.0.0.1:{port}/lab/tree/{nb}?token={token}&reset", "work": work}
     finally:
         proc.terminate()
         try: proc.wait(20)
@@ -126,50 +130,191 @@ KERNEL_IDLE = """() => {
   return !!k && k.connectionStatus === 'connected' && k.status === 'idle';
 }"""
 
+CELL_STATE = """(i) => {
+  const nb = window.jupyterapp.shell.currentWidget.content, c = nb.widgets[i];
+  const outs = c.model.type === 'code' ? c.model.outputs.toJSON() : [];
+  const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  return {type: c.model.type, count: c.model.type === 'code' ? c.model.executionCount : null, active: nb.activeCellIndex,
+          idle: k.status === 'idle', n: nb.widgets.length, src: c.model.sharedModel.getSource().slice(0, 80),
+          errors: outs.filter(o => o.output_type === 'error').map(o => o.ename + ': ' + o.evalue),
+          text: c.node.innerText.includes('Error displaying widget') ? 'Error displaying widget' : ''};
+}"""
 
-def test_traversal_widget_in_jupyterlab(browser, lab):
+KERNEL_RUN = """async (code) => {
+  const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  let out = '';
+  const f = k.requestExecute({code, silent: false, store_history: false});
+  f.onIOPub = (m) => { if (m.header.msg_type === 'stream') out += m.content.text;
+                       if (m.header.msg_type === 'error') out += 'ERROR ' + m.content.ename + ': ' + m.content.evalue; };
+  await f.done;
+  return out;
+}"""
+
+
+def open_notebook(page, lab, name):
+    page.goto(lab["url"](name))
+    page.wait_for_function(KERNEL_IDLE, timeout=120_000)           # the kernel itself, not just the indicator
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
+
+
+def run_cell_by_cell(page, pause_ms=400, skip=("nbdev.nbdev_export()",)):
+    """Select the first cell and press Shift+Enter on each cell in turn, as a person does: wait until the cell
+    has run and the kernel is idle, look for a moment, go on. Fails on the first error output."""
+    page.locator(".jp-Notebook .jp-Cell .jp-InputPrompt").first.click()
+    page.keyboard.press("Escape")                                 # command mode, first cell selected
+    n = page.evaluate("() => window.jupyterapp.shell.currentWidget.content.widgets.length")
+    ran = 0
+    for i in range(n):
+        state = page.evaluate(CELL_STATE, i)
+        if any(s in state["src"] for s in skip): break              # the export cell would rewrite the package
+        page.keyboard.press("Shift+Enter")
+        if state["type"] == "code":
+            page.wait_for_function(f"() => {{ const s = ({CELL_STATE})({i}); return s.count !== null && s.idle; }}",
+                                   timeout=300_000)
+            ran += 1
+        page.wait_for_timeout(pause_ms)                              # a person looks at the output
+        state = page.evaluate(CELL_STATE, i)
+        assert not state["errors"] and not state["text"], f"cell {i} ({state['src']!r}): {state['errors'] or state['text']}"
+    return ran
+
+
+def kernel(page, code: str) -> str:
+    out = page.evaluate(KERNEL_RUN, code)
+    assert "ERROR" not in out, out
+    return out.strip()
+
+
+def steady(page, sel, quiet_s=1.0):
+    "The text of `sel` once it has stopped changing for `quiet_s` (the browser's first redraws are over)."
+    loc = page.locator(sel)
+    last, since = loc.inner_text(), time.time()
+    while time.time() - since < quiet_s:
+        page.wait_for_timeout(200)
+        if (now := loc.inner_text()) != last: last, since = now, time.time()
+    return last
+
+
+def drag(page, handle, dx):
+    "Press the mouse on a slider handle, move it by dx pixels in a few steps, release."
+    handle.scroll_into_view_if_needed()
+    box = handle.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y); page.mouse.down()
+    page.mouse.move(x + dx, y, steps=6); page.mouse.up()
+
+
+def redrawn(page, root, img, before_status, before_src):
+    "Wait until the kernel redrew widget `root`: a new status line and a new, loaded image."
+    page.wait_for_function(f"() => document.querySelector('{root} .vae-status').innerText !== {json.dumps(before_status)}",
+                           timeout=30_000)
+    page.wait_for_function(f"() => {{ const i = document.querySelector('{root} {img}');"
+                           f" return i.src !== {json.dumps(before_src)} && i.complete && i.naturalWidth > 0; }}", timeout=30_000)
+
+
+def shot(locator, name):
+    if SHOTS is not None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        locator.screenshot(path=str(SHOTS / name))
+
+
+def test_notebook_07_cell_by_cell_in_jupyterlab(browser, lab):
+    """The real notebook 07, run cell by cell: its own checks (the widgets' codes equal the posterior means to
+    1e-6 after the browser drew the sliders) must pass; then every widget is used with the mouse."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        page.goto(lab["url"])
-        page.wait_for_function(KERNEL_IDLE, timeout=120_000)       # the kernel itself, not just the indicator
-        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        page.wait_for_selector("text=E2E-READY 1", timeout=180_000)
-        assert page.locator(".jp-InputPrompt", has_text="[1]:").count() >= 1, "the first cell must have run"
-        image = page.locator(".e2e-traversal img.vae-decoded")
-        image.wait_for(state="visible", timeout=60_000)
-        status = page.locator(".e2e-traversal .vae-status")
-        # Rendering the sliders may round their values to the step and send them back (a few redraws):
-        # wait until the kernel's drawing is steady before touching anything.
-        last, since = status.inner_text(), time.time()
-        while time.time() - since < 1.5:
-            page.wait_for_timeout(250)
-            if (now := status.inner_text()) != last: last, since = now, time.time()
-        assert re.match(r"update \d+: decoded and drawn in", last), last
-        src_before = image.get_attribute("src")
-        before = grey(image.screenshot())
-
-        handle = page.locator(".e2e-traversal .vae-z0 .noUi-handle")             # drag slider z0 to the right
-        box = handle.bounding_box()
-        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        page.mouse.down()
-        page.mouse.move(box["x"] + box["width"] / 2 + 90, box["y"] + box["height"] / 2, steps=6)
-        page.mouse.up()
-
-        page.wait_for_function(f"() => document.querySelector('.e2e-traversal .vae-status').innerText !== {json.dumps(last)}",
-                               timeout=30_000)                                  # the kernel redrew at least once
-        page.wait_for_function(f"() => {{ const i = document.querySelector('.e2e-traversal img.vae-decoded');"
-                               f" return i.src !== {json.dumps(src_before)} && i.complete && i.naturalWidth > 0; }}",
-                               timeout=30_000)
-        readout = page.locator(".e2e-traversal .vae-z0 .widget-readout").inner_text()
-        assert float(readout) > 0.3, f"the slider moved to {readout}"
+        open_notebook(page, lab, "07_latent_explorer.ipynb")
+        assert run_cell_by_cell(page) > 30
+        trav, interp, prior, man = (f".jp-Cell .{c}" for c in ("vae-traversal", "vae-interpolation", "vae-prior-sampler", "vae-manifold"))
+        for root in (trav, interp, prior, man): page.locator(root).wait_for(timeout=30_000)
+        # -- traversal: the browser has drawn the sliders; the code is still exact
+        assert kernel(page, "print(bool((trav_w.z == encode_means(model, images[:1])[0]).all()))") == "True"
+        status = steady(page, f"{trav} .vae-status")
+        shot(page.locator(trav), "07_traversal.png")
+        top = int(kernel(page, "print(int(stats.order[0]))"))
+        src = page.locator(f"{trav} img.vae-decoded").get_attribute("src")
+        before = grey(page.locator(f"{trav} img.vae-decoded").screenshot())
+        drag(page, page.locator(f"{trav} .vae-z{top} .noUi-handle"), 90)
+        redrawn(page, trav, "img.vae-decoded", status, src)
         page.wait_for_timeout(300)
-        after = grey(image.screenshot())
-        assert before.shape == after.shape
-        change = (after - before).abs().mean().item()
-        assert change > 0.01, f"the decoded image barely changed on screen (mean |Δ| = {change:.4f})"
+        after = grey(page.locator(f"{trav} img.vae-decoded").screenshot())
+        assert (after - before).abs().mean().item() > 0.01, "the decoded image must change on screen"
+        assert kernel(page, "d = trav_w.z - encode_means(model, images[:1])[0]; "
+                            "print(int((d != 0).sum()), bool((shown(trav_w) - expected(trav_w.z)).abs().max() <= 1.01 / 255))"
+                      ) == "1 True", "one coordinate moved, and the picture is the decoder's for the code"
+        status = steady(page, f"{trav} .vae-status")
+        page.locator(f"{trav} .vae-index input").fill("7"); page.keyboard.press("Enter")
+        page.wait_for_function(f"() => document.querySelector('{trav} .vae-start-label').innerText.includes('test image 7')",
+                               timeout=30_000)
+        steady(page, f"{trav} .vae-status")
+        assert kernel(page, "print(bool((trav_w.z == encode_means(model, images[7:8])[0]).all()))") == "True"
+        page.locator(f"{trav} .vae-prior").click()
+        page.wait_for_function(f"() => document.querySelector('{trav} .vae-start-label').innerText.includes('prior sample')",
+                               timeout=30_000)
+        shot(page.locator(trav), "07_traversal_after.png")
+        # -- interpolation: drag the step slider, switch to the straight line
+        status = steady(page, f"{interp} .vae-status")
+        shot(page.locator(interp), "07_interpolation.png")
+        src = page.locator(f"{interp} img.vae-decoded").get_attribute("src")
+        drag(page, page.locator(f"{interp} .vae-step .noUi-handle"), 60)
+        redrawn(page, interp, "img.vae-decoded", status, src)
+        label = page.locator(f"{interp} .vae-step-label").inner_text()
+        k = int(re.search(r"step (\d+) of 10", label).group(1))
+        assert k > 0 and kernel(page, "print(interp_w.t.value)") == str(k), label
+        box = page.locator(f"{interp} img.vae-decoded").bounding_box()
+        assert abs(box["width"] - box["height"]) < 2, f"the decoded image is stretched: {box}"
+        for thumb in ("img.vae-from-image", "img.vae-to-image"):                 # the endpoints: square, not stretched
+            b = page.locator(f"{interp} {thumb}").bounding_box()
+            assert abs(b["width"] - b["height"]) < 2 and b["width"] > 50, (thumb, b)
+        page.locator(f"{interp} .vae-method button", has_text="linear").click()
+        page.wait_for_function(f"() => document.querySelector('{interp} .vae-step-label').innerText.includes('linear')",
+                               timeout=30_000)
+        assert kernel(page, "print(interp_w.method.value)") == "linear"
+        shot(page.locator(interp), "07_interpolation_after.png")
+        # -- prior samples: a lower temperature, then new samples
+        status = steady(page, f"{prior} .vae-status")
+        src = page.locator(f"{prior} img.vae-samples").get_attribute("src")
+        drag(page, page.locator(f"{prior} .vae-temperature .noUi-handle"), -80)
+        redrawn(page, prior, "img.vae-samples", status, src)
+        assert float(kernel(page, "print(prior_w.tau)")) < 1.0
+        status = steady(page, f"{prior} .vae-status")
+        page.locator(f"{prior} .vae-again").click()
+        page.wait_for_function(f"() => document.querySelector('{prior} .vae-status').innerText !== {json.dumps(status)}",
+                               timeout=30_000)
+        assert kernel(page, "print(prior_w.seed.value)") == "1"
+        shot(page.locator(prior), "07_prior.png")
+        # -- 2-D explorer: drag z1, then jump to a test image
+        status = steady(page, f"{man} .vae-status")
+        shot(page.locator(man), "07_manifold.png")
+        src = page.locator(f"{man} img.vae-map").get_attribute("src")
+        drag(page, page.locator(f"{man} .vae-z1 .noUi-handle"), 70)
+        redrawn(page, man, "img.vae-map", status, src)
+        assert kernel(page, "print(bool(man_w.z[1] == codes[0][1]), bool(man_w.z[0] != codes[0][0]))") == "True True"
+        status = steady(page, f"{man} .vae-status")
+        page.locator(f"{man} .vae-index input").fill("12"); page.keyboard.press("Enter")
+        page.wait_for_function(f"() => document.querySelector('{man} .vae-status').innerText !== {json.dumps(status)}",
+                               timeout=30_000)
+        steady(page, f"{man} .vae-status")
+        assert kernel(page, "print(bool((man_w.z == codes[12].clamp(-3.5, 3.5)).all()))") == "True"
+        shot(page.locator(man), "07_manifold_after.png")
+        errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']",
+                              has_text="Traceback").count()
+        assert errors == 0, "a widget callback raised"
     except Exception:
-        page.screenshot(path=str(lab["work"] / "failure.png"))
+        page.screenshot(path=str(lab["work"] / "failure.png"), full_page=True)
         print(f"screenshot of the failure: {lab['work'] / 'failure.png'}; JupyterLab's log: {lab['work'] / 'lab.log'}")
+        raise
+    finally:
+        page.close()
+
+
+def test_notebook_93_cell_by_cell_in_jupyterlab(browser, lab):
+    "The widgets' library notebook, run cell by cell in JupyterLab: no error output."
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        open_notebook(page, lab, "93_widgets.ipynb")
+        assert run_cell_by_cell(page, pause_ms=150) > 20
+    except Exception:
+        page.screenshot(path=str(lab["work"] / "failure93.png"))
         raise
     finally:
         page.close()
@@ -200,7 +345,8 @@ CANVAS = """(sel) => { const c = document.querySelector(sel); const d = c.getCon
 
 
 def expected(name, z):
-    from vae_course.explore import decode_images, load_pretrained
+    from vae_course.explore import decode_images
+    from vae_course.pretrained import load_pretrained
     return (decode_images(load_pretrained(name), torch.tensor(z)).view(-1) * 255).round()
 
 

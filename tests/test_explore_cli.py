@@ -1,4 +1,4 @@
-"""`vae-course sample`, `traverse` and `interpolate` (notebook 07), run as real processes: the PNGs they
+"""`vae-course sample`, `traverse` and `interpolate` (notebook 95), run as real processes: the PNGs they
 write hold exactly the decoder's images, and bad arguments exit with status 2 (usage) or 1 (a missing
 or wrong model) and a message, never a traceback."""
 import contextlib
@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from vae_course.data import DataNotFoundError, load_split, to_float
-from vae_course.explore import decode_images, encode_means, lerp, load_pretrained, read_png, slerp
+from vae_course.data import DataNotFoundError, load_split
+from vae_course.explore import decode_images, encode_means, eval_images, lerp, slerp
+from vae_course.pretrained import PRETRAINED, load_pretrained
+from vae_course.widgets import read_png
 from vae_course.models import build_vae, image_grid
 from vae_course.checkpoints import save_checkpoint
 from vae_course.cli import main
@@ -95,8 +97,8 @@ def test_interpolate_prior_samples_from_a_checkpoint_file(tmp_path):
 def test_interpolate_and_traverse_test_images(tmp_path, model):
     code, out, err = cli("interpolate", "mlp20", "--images", "5", "8", "--steps", "6", "--out", tmp_path / "i.png")
     assert code == 0, err
-    x, _ = load_split("mnist", "test")
-    z0, z1 = encode_means(model, to_float(x[[5, 8]]).unsqueeze(1))
+    x, _ = eval_images(9, TrainConfig(**PRETRAINED["mlp20"]["config"]))   # binarized, as the model was trained
+    z0, z1 = encode_means(model, x[[5, 8]])
     t = torch.linspace(0, 1, 6)
     expected = quantised(decode_images(model, torch.cat([lerp(z0, z1, t), slerp(z0, z1, t)])), 6)
     assert torch.allclose(read_png((tmp_path / "i.png").read_bytes(), 2), expected, atol=1.01 / 255)

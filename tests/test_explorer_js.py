@@ -1,4 +1,4 @@
-"""The website's latent explorer (notebook 07): its decoder files match the shipped pretrained weights,
+"""The website's latent explorer (notebooks 07 and 94): its decoder files match the shipped pretrained weights,
 and the JavaScript decoder (nbs/latent_explorer.js, the file the page loads) matches PyTorch to 1e-4
 under node. Without node these tests skip with the reason, except under CI (CI=true), where they fail."""
 import json
@@ -12,7 +12,9 @@ import nbformat
 import pytest
 import torch
 
-from vae_course.explore import PRETRAINED, decode_images, from_b64, load_pretrained
+from vae_course.explore import decode_images
+from vae_course.pretrained import PRETRAINED, load_pretrained
+from vae_course.site import from_b64
 
 ROOT = Path(__file__).resolve().parents[1]
 NBS = ROOT / "nbs"

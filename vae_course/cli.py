@@ -23,9 +23,12 @@ from .train import (OBJECTIVES, NonFiniteLossError, TrainConfig, Trainer, eval_b
 import vae_course.objectives                  # registers 'beta_vae'
 import vae_course.iwae                        # registers 'iwae'
 from .objectives import KL_SCHEDULES
+from .explore import encode_means, eval_images, latent_stats, lerp, slerp, traversal_grid, decode_images
+from .pretrained import PRETRAINED, load_vae, vae_config
+from .widgets import to_png
 
 # %% auto #0
-__all__ = ['write_report', 'build_parser', 'main']
+__all__ = ['write_report', 'build_parser', 'main', 'add_cli']
 
 # %% ../nbs/95_cli.ipynb #a81ccc51
 def _bool(s: str) -> bool:
@@ -116,7 +119,6 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--out", default=None, help="output folder (default: the checkpoint's folder)")
     e.add_argument("--data-root", default=None, help="data root holding MNIST/raw (default: $VAE_COURSE_DATA)")
     e.set_defaults(func=_eval)
-    from vae_course.explore import add_cli   # TEMPORARY: moves into this notebook (sample, traverse, interpolate)
     add_cli(sub)
     return p
 
@@ -132,3 +134,108 @@ def main(argv: list[str] | None = None) -> int:
     except (CheckpointError, DataNotFoundError, IDXFormatError, NonFiniteLossError) as e:
         print(f"vae-course: error: {e}", file=sys.stderr)
         return 1
+
+# %% ../nbs/95_cli.ipynb #777b880d
+def _dims(s: str) -> list[int]:
+    try: return [int(d) for d in s.split(",") if d.strip()]
+    except ValueError: raise argparse.ArgumentTypeError(f"expected comma-separated dimension numbers like 0,3,7, got {s!r}")
+
+
+def _config(a: argparse.Namespace) -> TrainConfig:
+    "The model's training config, reading data from --data-root when given."
+    cfg = vae_config(a.model)
+    return dataclasses.replace(cfg, data_root=a.data_root) if a.data_root else cfg
+
+
+def _test_images(a: argparse.Namespace, indices) -> torch.Tensor:
+    "Test images `indices` as the model is evaluated on them (binarized if it was trained so) `[N, 1, 28, 28]`."
+    cfg = _config(a)
+    n = len(load_split(cfg.dataset, "test", root=cfg.data_root)[0])
+    if bad := [i for i in indices if not 0 <= i < n]:
+        a.parser.error(f"test image index {bad[0]} is out of range: the test set has {n:,} images (0..{n - 1})")
+    return eval_images(max(indices) + 1, cfg)[0][list(indices)]
+
+
+def _write_png(images: torch.Tensor, a: argparse.Namespace, nrow: int, what: str) -> int:
+    out = Path(a.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(to_png(images, a.scale, nrow))
+    print(f"wrote {out} ({what})")
+    return 0
+
+
+def _sample(a: argparse.Namespace) -> int:
+    if a.temperature < 0: a.parser.error(f"--temperature must be >= 0, got {a.temperature}")
+    model = load_vae(a.model)
+    x = model.sample(a.n, a.temperature, torch.Generator().manual_seed(a.seed)).cpu()
+    return _write_png(x, a, a.nrow, f"{a.n} prior samples at temperature {a.temperature}, seed {a.seed}")
+
+
+def _traverse(a: argparse.Namespace) -> int:
+    model = load_vae(a.model)
+    if a.image is not None: z0, start = encode_means(model, _test_images(a, [a.image]))[0], f"test image {a.image}"
+    elif a.seed is not None: z0, start = torch.randn(model.latent, generator=torch.Generator().manual_seed(a.seed)), f"seed {a.seed}"
+    else: z0, start = torch.zeros(model.latent), "z = 0"
+    if a.dims is not None:
+        if bad := [d for d in a.dims if not 0 <= d < model.latent]:
+            a.parser.error(f"--dims {bad} out of range: the model has latent dimensions 0..{model.latent - 1}")
+        dims = a.dims
+    else:
+        dims = latent_stats(model, eval_images(1000, _config(a))[0]).order[:a.top].tolist()
+    values = torch.linspace(-a.limit, a.limit, a.steps)
+    grid = traversal_grid(model, z0, dims, values)
+    return _write_png(grid, a, a.steps, f"rows: dimensions {', '.join(map(str, dims))}; columns: {a.steps} values "
+                                        f"from {-a.limit} to {a.limit}; start: {start}")
+
+
+def _interpolate(a: argparse.Namespace) -> int:
+    model = load_vae(a.model)
+    if a.seeds is not None:
+        z0, z1 = (torch.randn(model.latent, generator=torch.Generator().manual_seed(s)) for s in a.seeds)
+        ends = f"prior samples with seeds {a.seeds[0]} and {a.seeds[1]}"
+    else:
+        z0, z1 = encode_means(model, _test_images(a, a.images))
+        ends = f"test images {a.images[0]} and {a.images[1]}"
+    t = torch.linspace(0, 1, a.steps)
+    methods = ["linear", "spherical"] if a.method == "both" else [a.method]
+    try: paths = [lerp(z0, z1, t) if m == "linear" else slerp(z0, z1, t) for m in methods]
+    except ValueError as e: a.parser.error(str(e))
+    x = decode_images(model, torch.cat(paths))
+    return _write_png(x, a, a.steps, f"{' and '.join(methods)} interpolation between {ends}, {a.steps} steps")
+
+
+def add_cli(sub) -> None:
+    "Register `sample`, `traverse` and `interpolate` on the `vae-course` command line's subparsers."
+    def common(p, default_out):
+        p.add_argument("model", help=f"a checkpoint.pt written by `vae-course train`, or a pretrained name ({', '.join(PRETRAINED)})")
+        p.add_argument("--out", default=default_out, help=f"PNG file to write (default: {default_out})")
+        p.add_argument("--scale", type=_positive(int), default=2, help="screen pixels per image pixel (default: 2)")
+        p.add_argument("--data-root", default=None, help="data root holding MNIST/raw (default: $VAE_COURSE_DATA)")
+        p.set_defaults(parser=p)
+    s = sub.add_parser("sample", help="prior samples as a PNG grid", description="Decode z = temperature·ε, ε ~ N(0, I).")
+    common(s, "samples.png")
+    s.add_argument("--n", type=_positive(int), default=64, help="number of samples (default: 64)")
+    s.add_argument("--nrow", type=_positive(int), default=8, help="samples per row (default: 8)")
+    s.add_argument("--temperature", type=float, default=1.0, help="scale of the prior noise (default: 1.0)")
+    s.add_argument("--seed", type=int, default=0, help="seed of the noise (default: 0)")
+    s.set_defaults(func=_sample)
+    t = sub.add_parser("traverse", help="latent traversals as a PNG grid: one row per dimension",
+                       description="Move one latent dimension at a time from -limit to limit, from a starting code.")
+    common(t, "traverse.png")
+    start = t.add_mutually_exclusive_group()
+    start.add_argument("--image", type=int, default=None, help="start at this test image's posterior mean")
+    start.add_argument("--seed", type=int, default=None, help="start at a prior sample with this seed (default: z = 0)")
+    t.add_argument("--dims", type=_dims, default=None, help="dimensions to traverse, e.g. 0,3,7 (default: the --top by KL)")
+    t.add_argument("--top", type=_positive(int), default=10, help="with no --dims: how many dimensions, by KL on test images (default: 10)")
+    t.add_argument("--steps", type=_positive(int), default=11, help="values per dimension (default: 11)")
+    t.add_argument("--limit", type=float, default=3.0, help="traverse from -limit to limit (default: 3)")
+    t.set_defaults(func=_traverse)
+    i = sub.add_parser("interpolate", help="interpolations between two test images (or prior samples) as a PNG grid",
+                       description="Decode the linear and/or spherical path between two codes.")
+    common(i, "interpolate.png")
+    ends = i.add_mutually_exclusive_group()
+    ends.add_argument("--images", type=int, nargs=2, default=[0, 1], metavar=("I", "J"), help="two test image indices (default: 0 1)")
+    ends.add_argument("--seeds", type=int, nargs=2, default=None, metavar=("A", "B"), help="two prior samples' seeds instead")
+    i.add_argument("--steps", type=_positive(int), default=10, help="points on each path, ends included (default: 10)")
+    i.add_argument("--method", choices=["both", "linear", "spherical"], default="both", help="which path(s) (default: both)")
+    i.set_defaults(func=_interpolate)
