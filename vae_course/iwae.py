@@ -44,10 +44,10 @@ def _chunks(k: int, chunk_size: int | None) -> list[int]:
 
 
 def _log_weights(model: VAE, x: Tensor, mu: Tensor, logvar: Tensor, z: Tensor) -> tuple[Tensor, Tensor]:
-    "Log-weights log p(x|z) + log p(z) - log q(z|x) and log p(x|z), both `[S, B]`, at z `[S, B, K]` for x `[B, D]`."
-    log_lik = model.likelihood.log_prob(x, _wide(model.decode(z)))                             # [S, B]
-    log_prior = diag_gaussian_log_prob(z, torch.zeros_like(mu), torch.zeros_like(logvar))     # [S, B]
-    log_q = diag_gaussian_log_prob(z, mu, logvar)                                             # [S, B]
+    "Log-weights log p(x|z) + log p(z) - log q(z|x) and log p(x|z), both `[k, B]`, at z `[k, B, K]` for x `[B, D]`."
+    log_lik = model.likelihood.log_prob(x, _wide(model.decode(z)))                             # [k, B]
+    log_prior = diag_gaussian_log_prob(z, torch.zeros_like(mu), torch.zeros_like(logvar))     # [k, B]
+    log_q = diag_gaussian_log_prob(z, mu, logvar)                                             # [k, B]
     return log_lik + log_prior - log_q, log_lik
 
 
@@ -187,10 +187,10 @@ def _check_iwae(cfg: TrainConfig) -> None:
         raise ValueError("kl_schedule and free_bits shape the KL term of the ELBO, and the 'iwae' objective has none")
 
 
-register_objective("iwae", _iwae_train_loss, _check_iwae, "minus the importance-weighted bound L_k, k = n_samples")
+_IWAE = register_objective("iwae", _iwae_train_loss, _check_iwae, "minus the importance-weighted bound L_k, k = n_samples")
 
 # %% ../nbs/06_iwae.ipynb #53a0a9f9
-BURDA_TABLE1 = {  # Burda et al. (2015, ICLR 2016), Table 1, MNIST, one stochastic layer: test NLL with k = 5000, active units
+BURDA_TABLE1 = {  # Burda et al. (2016, ICLR), Table 1, MNIST, one stochastic layer: test NLL with k = 5000, active units
     "vae_k1": dict(label="VAE, k = 1", objective="elbo", k=1, nll=86.76, active_units=19),
     "iwae_k5": dict(label="IWAE, k = 5", objective="iwae", k=5, nll=85.54, active_units=22),
     "iwae_k50": dict(label="IWAE, k = 50", objective="iwae", k=50, nll=84.78, active_units=25),
