@@ -48,17 +48,17 @@ def make_sprites(n_scale: int = 4, n_rotation: int = 8, n_position: int = 8, siz
     if span + 2 * math.ceil(radius) + 2 > size:
         raise ValueError(f"{n_position} positions {step} px apart with radius {radius} need a canvas of at least "
                          f"{span + 2 * math.ceil(radius) + 2} px, got size={size}: use fewer positions, a smaller step or radius")
-    scales = torch.linspace(0.5, 1.0, n_scale) * radius if n_scale > 1 else torch.tensor([radius])   # [S] px
-    rots = torch.arange(n_rotation) * (math.pi / 2) / n_rotation                                     # [R] rad
-    pos = torch.arange(n_position) * step + (size - span) // 2                                       # [P] px
+    scales = torch.linspace(0.5, 1.0, n_scale) * radius if n_scale > 1 else torch.tensor([radius])   # [n_scale] px
+    rots = torch.arange(n_rotation) * (math.pi / 2) / n_rotation                                     # [n_rotation] rad
+    pos = torch.arange(n_position) * step + (size - span) // 2                                       # [n_position] px
     sub = (torch.arange(size * supersample) + 0.5) / supersample - size // 2     # sub-pixel centres around the middle
     dx = sub.view(1, 1, 1, -1); dy = -sub.view(1, 1, -1, 1)                      # x right, y up: [1, 1, Hs, 1] etc.
-    c, s = torch.cos(rots).view(1, -1, 1, 1), torch.sin(rots).view(1, -1, 1, 1)  # [1, R, 1, 1]
-    sc = scales.view(-1, 1, 1, 1)                                                # [S, 1, 1, 1]
-    u, v = (c * dx + s * dy) / sc, (-s * dx + c * dy) / sc                       # [S, R, Hs, Ws]: rotate by -θ, scale
-    cover = torch.stack([_inside(name, u, v) for name in SHAPES]).float()        # [3, S, R, Hs, Ws]
+    c, s = torch.cos(rots).view(1, -1, 1, 1), torch.sin(rots).view(1, -1, 1, 1)  # [1, n_rotation, 1, 1]
+    sc = scales.view(-1, 1, 1, 1)                                                # [n_scale, 1, 1, 1]
+    u, v = (c * dx + s * dy) / sc, (-s * dx + c * dy) / sc                       # [n_scale, n_rotation, Hs, Ws]: rotate by -θ, scale
+    cover = torch.stack([_inside(name, u, v) for name in SHAPES]).float()        # [3, n_scale, n_rotation, Hs, Ws]
     cover = cover.view(3, n_scale, n_rotation, size, supersample, size, supersample).mean((4, 6))
-    base = (cover * 255).round().to(torch.uint8)                                 # [3, S, R, H, W] centred sprites
+    base = (cover * 255).round().to(torch.uint8)                                 # [3, n_scale, n_rotation, H, W] centred sprites
     out = torch.empty(3, n_scale, n_rotation, n_position, n_position, size, size, dtype=torch.uint8)
     for i, x in enumerate(pos.tolist()):
         for j, y in enumerate(pos.tolist()):                                     # whole-pixel moves: exact

@@ -21,22 +21,22 @@ __all__ = ['KL_SCHEDULES', 'linear_vae_optimum', 'plot_rate_distortion', 'BetaSc
 
 # %% ../nbs/05_beta_vae.ipynb #09c3d306
 def linear_vae_optimum(eigvals: Tensor, sigma: float, beta: float, latent: int) -> dict:
-    "The β-VAE optimum of a linear Gaussian VAE (fixed decoder `sigma`) on data with covariance eigenvalues `eigvals` `[d]`."
+    "The β-VAE optimum of a linear Gaussian VAE (decoder standard deviation `sigma`, fixed) on data with covariance eigenvalues `eigvals` `[D]`."
     if not sigma > 0: raise ValueError(f"sigma must be > 0, got {sigma}")
     if not beta > 0: raise ValueError(f"beta must be > 0 for a finite optimum, got {beta}")
-    lam = torch.as_tensor(eigvals, dtype=torch.float64).sort(descending=True).values    # [d]
-    if latent < 1 or latent > len(lam): raise ValueError(f"latent must be in 1..{len(lam)}, got {latent}")
+    ell = torch.as_tensor(eigvals, dtype=torch.float64).sort(descending=True).values    # [D]
+    if latent < 1 or latent > len(ell): raise ValueError(f"latent must be in 1..{len(ell)}, got {latent}")
     level = beta * sigma ** 2                                                            # the water level
-    sent = lam[:latent]                                                                  # [L] transmittable directions
-    rate_per_dim = 0.5 * (sent / level).log().clamp_min(0)                               # [L] nats
-    mse = sent.clamp_max(level).sum() + lam[latent:].sum()                               # expected squared error
-    distortion = mse / (2 * sigma ** 2) + 0.5 * len(lam) * math.log(2 * math.pi * sigma ** 2)
+    sent = ell[:latent]                                                                  # [K] transmittable directions
+    rate_per_dim = 0.5 * (sent / level).log().clamp_min(0)                               # [K] nats
+    mse = sent.clamp_max(level).sum() + ell[latent:].sum()                               # expected squared error
+    distortion = mse / (2 * sigma ** 2) + 0.5 * len(ell) * math.log(2 * math.pi * sigma ** 2)
     return {"rate_per_dim": rate_per_dim, "rate": rate_per_dim.sum().item(), "distortion": distortion.item(),
             "active": int((sent > level).sum())}
 
 # %% ../nbs/05_beta_vae.ipynb #6036bfbb
 def plot_rate_distortion(rates, distortions, labels=None, ax=None, n_isolines: int = 4, spacing: float | None = None):
-    "Models as points (R, D) on the rate–distortion plane, joined in order, with ELBO iso-lines D + R = const; returns the axes."
+    "Models as points (ℛ, 𝒟) on the rate–distortion plane, joined in order, with ELBO iso-lines 𝒟 + ℛ = const; returns the axes."
     import matplotlib.pyplot as plt
     R, D = (torch.as_tensor(v, dtype=torch.float64).flatten() for v in (rates, distortions))
     if len(R) == 0 or R.shape != D.shape:
@@ -46,16 +46,16 @@ def plot_rate_distortion(rates, distortions, labels=None, ax=None, n_isolines: i
     ax.plot(R, D, "o-", color="tab:red", ms=5, lw=1, zorder=3)
     for lab, r, d in zip(labels or [], R.tolist(), D.tolist()):
         ax.annotate(lab, (r, d), textcoords="offset points", xytext=(5, 3), fontsize=8)
-    neg_elbo = R + D                                                   # [M] -ELBO of each model
+    neg_elbo = R + D                                                   # [M] -ELBO = 𝒟 + ℛ of each model
     lo = neg_elbo.min().item()
     spacing = spacing or max((neg_elbo.max().item() - lo) / n_isolines, 1e-3)
     r = torch.tensor([0.0, R.max().item() * 1.05 + 1e-3])
     for k in range(n_isolines):
         ax.plot(r, lo + k * spacing - r, color="grey", lw=0.7, ls="--",
-                label="ELBO iso-lines, D + R = const" if k == 0 else None)
+                label=r"ELBO iso-lines, $\mathcal{D} + \mathcal{R}$ = const" if k == 0 else None)
     pad = 0.1 * (D.max() - D.min()).item() + 1e-3
     ax.set_ylim(D.min().item() - pad, D.max().item() + pad)
-    ax.set_xlabel("rate R (nats)"); ax.set_ylabel("distortion D (nats)"); ax.legend(fontsize=8)
+    ax.set_xlabel(r"rate $\mathcal{R}$ (nats)"); ax.set_ylabel(r"distortion $\mathcal{D}$ (nats)"); ax.legend(fontsize=8)
     return ax
 
 # %% ../nbs/05_beta_vae.ipynb #88f29e24
@@ -173,5 +173,5 @@ def _check_beta_vae(cfg: TrainConfig) -> None:
         raise ValueError(f"free_bits must be a finite number of nats >= 0, got {cfg.free_bits!r}")
 
 
-register_objective("beta_vae", _beta_vae_loss, _check_beta_vae,
-                   "NLL + β(step) × KL, β from kl_schedule, with a free-bits floor λ = free_bits per latent dimension")
+_BETA_VAE = register_objective("beta_vae", _beta_vae_loss, _check_beta_vae,
+                               "NLL + β(step) × KL, β from kl_schedule, with a free-bits floor λ = free_bits per latent dimension")
