@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from .elbo import kl_std_normal_per_dim
+from .elbo import kl_std_normal, kl_std_normal_per_dim
 from .gradients import reparameterize
 from .likelihoods import (bernoulli_log_prob, continuous_bernoulli_log_prob, continuous_bernoulli_mean,
                                     gaussian_log_prob)
@@ -19,7 +19,7 @@ from .likelihoods import (bernoulli_log_prob, continuous_bernoulli_log_prob, con
 # %% auto #0
 __all__ = ['LIKELIHOODS', 'ACTIVATIONS', 'ARCHS', 'Likelihood', 'Bernoulli', 'ContinuousBernoulli', 'Gaussian', 'mlp',
            'MLPEncoder', 'MLPDecoder', 'ConvEncoder', 'ConvDecoder', 'VAELoss', 'VAE', 'build_vae', 'evaluate',
-           'posterior_means', 'active_units', 'image_grid', 'show_images', 'plot_kl_per_dim']
+           'posterior_means', 'active_units', 'image_grid', 'show_images', 'plot_kl_per_dim', 'fit_bare']
 
 # %% ../nbs/04_vae.ipynb #df901071
 class Likelihood(nn.Module):
@@ -202,7 +202,7 @@ class VAE(nn.Module):
 
 # %% ../nbs/04_vae.ipynb #16c9fed1
 ARCHS = {  # name: (family, hidden sizes, default latent dimension, activation)
-    "mlp": ("mlp", (400,), 20, "relu"),           # Kingma & Welling (2014); the PyTorch example VAE
+    "mlp": ("mlp", (400,), 20, "relu"),           # the PyTorch examples' VAE (Kingma & Welling (2014) had 500 tanh units)
     "burda": ("mlp", (200, 200), 50, "tanh"),     # Burda et al. (2016), one stochastic layer
     "conv": ("conv", (32,), 16, "relu"),          # a small convolutional VAE
 }
@@ -285,3 +285,24 @@ def plot_kl_per_dim(kl_per_dim, ax=None, threshold: float | None = None, title: 
     if threshold is not None: ax.axhline(threshold, color="tab:red", lw=1, ls="--")
     ax.set_xlabel("latent dimension (sorted by KL)"); ax.set_ylabel("nats"); ax.set_title(title, fontsize=10)
     return ax
+
+# %% ../nbs/04_vae.ipynb #f75c94e2
+def fit_bare(model: VAE, images: Tensor, epochs: int = 1, batch_size: int = 128, lr: float = 1e-3,
+             seed: int = 0) -> list[float]:
+    "The bare training loop: Adam on minus the ELBO of grey `images` `[N, D]` in [0, 1], binarized afresh each time."
+    torch.manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    losses = []
+    for epoch in range(epochs):
+        total = 0.0
+        for idx in torch.randperm(len(images)).split(batch_size):
+            x = torch.bernoulli(images[idx])                          # [B, D] dynamic binarization
+            mu, logvar = model.encode(x)                              # q(z|x): [B, K] each
+            z = reparameterize(mu, logvar)                            # z = mu + sigma * eps, [B, K]
+            nll = -model.likelihood.log_prob(x, model.decode(z))      # -log p(x|z), [B]
+            kl = kl_std_normal(mu, logvar)                            # KL(q(z|x) || N(0, I)), closed form, [B]
+            loss = (nll + kl).mean()                                  # minus the ELBO, nats per image
+            opt.zero_grad(); loss.backward(); opt.step()
+            total += loss.item() * len(x)
+        losses.append(total / len(images))                            # mean training loss of the epoch
+    return losses
