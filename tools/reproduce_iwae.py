@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Reproduce Burda et al. (2015), Table 1, one stochastic layer: VAE (k=1), IWAE k=5 and IWAE k=50.
+"""Reproduce Burda et al. (2016), Table 1, one stochastic layer: VAE (k=1), IWAE k=5 and IWAE k=50.
 
 Trains each row of `vae_course.iwae.BURDA_TABLE1` through Burda et al.'s schedule (3,280 epochs:
 3^i epochs at lr 1e-3 * 10^(-i/7), i = 0..7, batch 20, dynamically binarized MNIST, all 60,000
