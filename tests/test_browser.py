@@ -91,7 +91,8 @@ def lab(tmp_path_factory):
     work = tmp_path_factory.mktemp("lab")
     settings = work / "settings" / "@jupyterlab"
     for plugin, values in {"apputils-extension/notification": {"checkForUpdates": False, "fetchNews": "false"},
-                           "docmanager-extension/plugin": {"autosave": False}}.items():
+                           "docmanager-extension/plugin": {"autosave": False},
+                           "notebook-extension/tracker": {"windowingMode": "none"}}.items():   # every cell attached, drawn
         f = settings / f"{plugin}.jupyterlab-settings"
         f.parent.mkdir(parents=True, exist_ok=True)
         f.write_text(json.dumps(values))
@@ -226,8 +227,10 @@ def test_notebook_07_cell_by_cell_in_jupyterlab(browser, lab):
         assert run_cell_by_cell(page) > 30
         trav, interp, prior, man = (f".jp-Cell .{c}" for c in ("vae-traversal", "vae-interpolation", "vae-prior-sampler", "vae-manifold"))
         for root in (trav, interp, prior, man): page.locator(root).wait_for(timeout=30_000)
-        # -- traversal: the browser has drawn the sliders; the code is still exact
-        assert kernel(page, "print(bool((trav_w.z == encode_means(model, images[:1])[0]).all()))") == "True"
+        # -- traversal: the browser has drawn the sliders (and sent back their rounded values); the code is still exact
+        for root in (trav, man): page.locator(root).scroll_into_view_if_needed(); page.wait_for_timeout(500)
+        assert kernel(page, "print(bool((trav_w.z == encode_means(model, images[:1])[0]).all()), "
+                            "bool((man_w.z == codes[0]).all()), trav_w.updates, man_w.updates)") == "True True 1 1"
         status = steady(page, f"{trav} .vae-status")
         shot(page.locator(trav), "07_traversal.png")
         top = int(kernel(page, "print(int(stats.order[0]))"))
