@@ -51,7 +51,13 @@ def _dreg_train_loss(model: VAE, x: Tensor, cfg: TrainConfig, step: int) -> tupl
     return out.loss, out
 
 
-_DREG = register_objective("iwae_dreg", _dreg_train_loss, _check_iwae,
+def _check_dreg(cfg: TrainConfig) -> None:
+    "The checks of 06's 'iwae' objective (no KL term to weight, schedule or floor), naming this objective."
+    try: _check_iwae(cfg)
+    except ValueError as e: raise ValueError(str(e).replace("'iwae' objective", "'iwae_dreg' objective")) from None
+
+
+_DREG = register_objective("iwae_dreg", _dreg_train_loss, _check_dreg,
                            "minus L_k, k = n_samples, with the doubly reparameterized (DReG) encoder gradient")
 
 # %% ../nbs/06b_beyond_iwae.ipynb #f9f59c82
