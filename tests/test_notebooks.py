@@ -36,6 +36,9 @@ def test_kernelspec_and_no_widget_state(path):
     meta = load(path)["metadata"]
     assert meta.get("kernelspec", {}).get("name") == "python3", f"{path.name}: no python3 kernelspec (JupyterLab asks 'Select Kernel')"
     assert "widgets" not in meta, f"{path.name}: saved widget state in metadata (renders blank on the site): clear it"
+    views = [i for i, c in enumerate(load(path)["cells"]) for o in c.get("outputs", [])
+             if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert not views, f"{path.name}: cells {views} saved live-widget outputs (blank on the site): show a static figure instead"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -69,6 +69,8 @@ def run(path: Path, slow: bool, timeout: int) -> float:
     t0 = time.time()
     CourseClient(nb, slow=slow, timeout=timeout, kernel_name="python3",
                  resources={"metadata": {"path": str(path.parent)}}).execute()
+    nb.metadata.pop("widgets", None)          # saved widget state renders as dead widgets on the static site
+    nb.metadata["kernelspec"] = {"display_name": "python3", "language": "python", "name": "python3"}
     nbformat.write(nb, path)
     return time.time() - t0
 
@@ -80,6 +82,7 @@ def main(argv=None) -> int:
                     help="also run cells flagged `#| slow` (default: SLOW env var)")
     ap.add_argument("--timeout", type=int, default=-1, help="per-cell timeout in seconds (-1: none)")
     a = ap.parse_args(argv)
+    os.environ.setdefault("VAE_COURSE_QUIET", "1")   # saved outputs carry no progress-bar debris (kernels inherit it)
     full = not a.notebooks
     paths = a.notebooks or course_notebooks()
     times = {}
