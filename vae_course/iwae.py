@@ -18,6 +18,7 @@ from torch import Tensor
 from .elbo import diag_gaussian_log_prob, kl_std_normal_per_dim
 from .gradients import reparameterize
 from .models import VAE, Bernoulli, VAELoss
+from .train import show_progress
 
 # %% auto #0
 __all__ = ['BURDA_TABLE1', 'log_weights', 'IWAELoss', 'iwae_loss', 'iwae_bound', 'effective_sample_size', 'LogLikelihood',
@@ -124,7 +125,7 @@ class LogLikelihood:
 
 
 def log_likelihood(model: VAE, images: Tensor, k: int = 5000, batch_size: int = 100, chunk_size: int = 50,
-                   seed: int = 0, compile: bool = False, progress: bool = True) -> LogLikelihood:
+                   seed: int = 0, compile: bool = False, progress: bool | None = None) -> LogLikelihood:
     "Importance-sampled log p(x) of every image `[N, ...]` (k samples from q(z|x)), in bounded memory."
     from tqdm.auto import tqdm
     _check_count(k), _check_count(batch_size, "batch_size"), _check_count(chunk_size, "chunk_size")
@@ -144,7 +145,7 @@ def log_likelihood(model: VAE, images: Tensor, k: int = 5000, batch_size: int = 
     training, t0 = model.training, time.perf_counter()
     model.eval()
     try:
-        with torch.no_grad(), tqdm(total=len(images), unit="img", disable=not progress, mininterval=2.0,
+        with torch.no_grad(), tqdm(total=len(images), unit="img", disable=not show_progress(progress), mininterval=2.0,
                                    desc=f"log p(x), k={k}") as bar:
             for i in range(0, len(images), batch_size):
                 x = images[i:i + batch_size].to(dev)
@@ -216,7 +217,7 @@ _MAY_DIFFER = ("lr", "epochs", "device", "data_root")                  # fields 
 
 
 def fit_schedule(cfg: TrainConfig, out_dir: str | os.PathLike, schedule: list[tuple[int, float]],
-                 budget_s: float | None = None, progress: bool = False) -> Trainer:
+                 budget_s: float | None = None, progress: bool | None = None) -> Trainer:
     "Train through `schedule` [(last epoch, lr), ...], resuming from out_dir/checkpoint.pt, until done or `budget_s` is spent."
     ck = Path(out_dir) / "checkpoint.pt"
     if ck.exists():
@@ -250,7 +251,7 @@ def burda_test_images(root: str | os.PathLike | None = None) -> Tensor:
 def table_row(row: str, t: Trainer, images: Tensor, k: int = 5000, **kw) -> dict:
     "Score a trained BURDA_TABLE1 `row` on `images`: k-sample NLL and its errors, ELBO, active units, epochs, times."
     model = t.eval_model
-    ll = log_likelihood(model, images, k=k, **({"progress": False} | kw))
+    ll = log_likelihood(model, images, k=k, **kw)
     batches = [images[i:i + 1000] for i in range(0, len(images), 1000)]
     n_act, au_var = active_units(posterior_means(model, batches))
     return dict(row=row, nll=ll.nll, mc_se=ll.mc_se, data_se=ll.data_se, k=k, n_images=len(images),

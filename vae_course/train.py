@@ -23,8 +23,8 @@ from .models import (ARCHS, LIKELIHOODS, VAE, VAELoss, active_units, build_vae, 
                                posterior_means, show_images)
 
 # %% auto #0
-__all__ = ['LossFn', 'OBJECTIVES', 'Objective', 'register_objective', 'get_objective', 'TrainConfig', 'NonFiniteLossError',
-           'training_loss', 'Trainer', 'eval_batches', 'load_model', 'report_figures']
+__all__ = ['LossFn', 'OBJECTIVES', 'Objective', 'register_objective', 'get_objective', 'TrainConfig', 'show_progress',
+           'NonFiniteLossError', 'training_loss', 'Trainer', 'eval_batches', 'load_model', 'report_figures']
 
 # %% ../nbs/04b_train.ipynb #870ef466
 LossFn = Callable[..., "tuple[torch.Tensor, VAELoss]"]   # (model, x [B, D], cfg, step) -> (scalar loss, record)
@@ -141,6 +141,12 @@ class TrainConfig:
         return cls(**d)
 
 # %% ../nbs/04b_train.ipynb #63015615
+def show_progress(progress: bool | None = None) -> bool:
+    "Draw progress bars? `progress` if given; else yes, unless notebooks run as tests or as a batch (`IN_TEST` or `VAE_COURSE_QUIET` set)."
+    if progress is not None: return bool(progress)
+    return not (os.environ.get("IN_TEST") or os.environ.get("VAE_COURSE_QUIET"))
+
+
 class NonFiniteLossError(RuntimeError):
     "Training produced a NaN or infinite loss; the weights were not updated with it."
 
@@ -158,10 +164,10 @@ def _device(name: str) -> torch.device:
 class Trainer:
     "Trains a VAE from a `TrainConfig`: fast batches, fused Adam, validation, atomic resumable checkpoints."
 
-    def __init__(self, config: TrainConfig, out_dir: str | os.PathLike | None = None, progress: bool = True,
+    def __init__(self, config: TrainConfig, out_dir: str | os.PathLike | None = None, progress: bool | None = None,
                  data: tuple[torch.Tensor, torch.Tensor | None] | None = None,  # (train, valid) uint8 [N, 28, 28] instead of config.dataset's
                  objective: Objective | LossFn | None = None):                  # default: the registered config.objective
-        self.cfg, self.progress = config, progress
+        self.cfg, self.progress = config, show_progress(progress)   # bars and a line per epoch (None: see show_progress)
         if objective is None: objective = get_objective(config.objective)
         self.objective = objective if isinstance(objective, Objective) else Objective(config.objective, objective)
         self.out_dir = Path(out_dir) if out_dir is not None else None
@@ -255,7 +261,7 @@ class Trainer:
                 "history": self.history}
 
     @classmethod
-    def load(cls, path: str | os.PathLike, out_dir: str | os.PathLike | None = None, progress: bool = True,
+    def load(cls, path: str | os.PathLike, out_dir: str | os.PathLike | None = None, progress: bool | None = None,
              data: tuple[torch.Tensor, torch.Tensor | None] | None = None, objective: Objective | LossFn | None = None,
              **overrides) -> "Trainer":
         "A trainer restored from a checkpoint, ready to `fit` on (pass the same `data`, if any); `overrides` change config fields."
