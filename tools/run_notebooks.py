@@ -70,6 +70,9 @@ def run(path: Path, slow: bool, timeout: int) -> float:
     CourseClient(nb, slow=slow, timeout=timeout, kernel_name="python3",
                  resources={"metadata": {"path": str(path.parent)}}).execute()
     nb.metadata.pop("widgets", None)          # saved widget state renders as dead widgets on the static site
+    for c in nb.cells:                        # ... and so do saved live-widget views: the notebooks show static figures
+        if c.cell_type == "code":
+            c.outputs = [o for o in c.outputs if "application/vnd.jupyter.widget-view+json" not in o.get("data", {})]
     nb.metadata["kernelspec"] = {"display_name": "python3", "language": "python", "name": "python3"}
     nbformat.write(nb, path)
     return time.time() - t0
