@@ -5,11 +5,13 @@
 # %% ../nbs/91_checkpoints.ipynb #b05b8e80
 from __future__ import annotations
 
+import io
 import os
-import tempfile
 from pathlib import Path
 
 import torch
+
+from .io import atomic_write
 
 # %% auto #0
 __all__ = ['CHECKPOINT_FORMAT', 'CheckpointError', 'save_checkpoint', 'load_checkpoint']
@@ -23,19 +25,12 @@ class CheckpointError(RuntimeError):
 
 
 def save_checkpoint(state: dict, path: str | os.PathLike) -> Path:
-    "Write `state` to `path` atomically: a temporary file in the same folder, then a rename."
+    "Write `state` to `path` atomically (vae_course.io.atomic_write: a temporary file in the same folder, then a rename)."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save({"format": CHECKPOINT_FORMAT, **state}, f)
-            f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)   # an interrupted save leaves no debris and the old file intact
-        raise
-    return path
+    buf = io.BytesIO()
+    torch.save({"format": CHECKPOINT_FORMAT, **state}, buf)   # serialised first: a failure here touches no file
+    return atomic_write(path, buf.getbuffer())                # an interrupted write leaves the old file and no debris
 
 
 def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict:
