@@ -205,11 +205,12 @@ def drag(page, handle, dx):
 
 
 def redrawn(page, root, img, before_status, before_src):
-    "Wait until the kernel redrew widget `root`: a new status line and a new, loaded image."
+    "Wait until the kernel redrew widget `root` (a new status line and a new, loaded image) and the updates stopped."
     page.wait_for_function(f"() => document.querySelector('{root} .vae-status').innerText !== {json.dumps(before_status)}",
                            timeout=30_000)
     page.wait_for_function(f"() => {{ const i = document.querySelector('{root} {img}');"
                            f" return i.src !== {json.dumps(before_src)} && i.complete && i.naturalWidth > 0; }}", timeout=30_000)
+    steady(page, f"{root} .vae-status")   # a drag in several steps sends several updates: wait for the last one
 
 
 def shot(locator, name):
