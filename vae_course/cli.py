@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from .checkpoints import CheckpointError, load_checkpoint
+from .io import atomic_write
 from .data import BINARIZATIONS, DATASETS, DataNotFoundError, IDXFormatError, load_split
 from .models import ARCHS, LIKELIHOODS, VAE, active_units, evaluate, posterior_means
 from .train import (OBJECTIVES, NonFiniteLossError, TrainConfig, Trainer, eval_batches, load_model,
@@ -59,7 +60,7 @@ def write_report(model: VAE, cfg: TrainConfig, out: Path, split: str = "test", n
     m["active_units"], _ = active_units(posterior_means(model, batches))
     m.update(split=split, n_samples=n_samples or 1, config=asdict(cfg))
     out.mkdir(parents=True, exist_ok=True)
-    (out / "metrics.json").write_text(json.dumps(m, indent=1) + "\n")
+    atomic_write(out / "metrics.json", json.dumps(m, indent=1) + "\n")
     for name, fig in report_figures(model, torch.cat(list(batches))[:10], m["kl_per_dim"], history).items():
         fig.savefig(out / f"{name}.png", dpi=120)
     return m

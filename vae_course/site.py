@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from .io import atomic_write
 from .explore import LatentStats, decode_images, encode_means, latent_stats
 from .models import Bernoulli, Gaussian, MLPDecoder, VAE
 
@@ -74,5 +75,5 @@ def export_decoder(model: VAE, images: Tensor, labels: Tensor, name: str = "", s
 def write_decoder_json(model: VAE, path: str | os.PathLike, images: Tensor, labels: Tensor, **kw) -> Path:
     "Write `export_decoder(...)` to `path` as compact JSON; returns the path."
     path = Path(path)
-    path.write_text(json.dumps(export_decoder(model, images, labels, **kw), separators=(",", ":")) + "\n")
+    atomic_write(path, json.dumps(export_decoder(model, images, labels, **kw), separators=(",", ":")) + "\n")
     return path
