@@ -68,8 +68,9 @@ def setup(side: str, a) -> dict:
     s = {"side": side, "gemm": [gemm_gflops()]}
     if side == "textbook": s.update(setup_textbook(a)); return s
     from vae_course.train import TrainConfig, Trainer
+    _, precision, compile = side.split(":")                      # e.g. ours:bf16:on
     cfg = TrainConfig(arch="mlp", likelihood="bernoulli", binarization="none", epochs=a.rounds + 1, validation=False,
-                      precision=side.split(":")[1], seed=1, data_root=a.root)
+                      precision=precision, compile=compile, seed=1, data_root=a.root)
     s.update(cfg=cfg, trainer=Trainer(cfg, progress=False))
     return s
 
@@ -113,7 +114,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1,
                     help="torch threads per side (default 1: on a shared machine, idle-spinning thread pools "
                          "of a busy process distort timings; 0: torch's default)")
-    ap.add_argument("--sides", default="textbook,ours:fp32,ours:bf16", help=argparse.SUPPRESS)
+    ap.add_argument("--sides", default="textbook,ours:fp32:off,ours:bf16:off,ours:bf16:on", help=argparse.SUPPRESS)
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.root is None:

@@ -19,7 +19,7 @@ from .checkpoints import CheckpointError, load_checkpoint
 from .io import atomic_write
 from .data import BINARIZATIONS, DATASETS, DataNotFoundError, IDXFormatError, load_split
 from .models import ARCHS, LIKELIHOODS, VAE, active_units, evaluate, posterior_means
-from .train import (OBJECTIVES, NonFiniteLossError, TrainConfig, Trainer, eval_batches, load_model,
+from .train import (OBJECTIVES, PRECISIONS, _device, NonFiniteLossError, TrainConfig, Trainer, eval_batches, load_model,
                               report_figures)
 import vae_course.objectives                  # registers 'beta_vae'
 import vae_course.iwae                        # registers 'iwae'
@@ -41,7 +41,7 @@ def _bool(s: str) -> bool:
 def _add_config_options(p: argparse.ArgumentParser) -> None:
     "One option per TrainConfig field, with its default, type, choices and help."
     choices = {"arch": list(ARCHS), "likelihood": list(LIKELIHOODS), "dataset": list(DATASETS),
-               "binarization": list(BINARIZATIONS), "precision": ["fp32", "bf16"], "objective": list(OBJECTIVES),
+               "binarization": list(BINARIZATIONS), "precision": list(PRECISIONS), "compile": ["auto", "on", "off"], "objective": list(OBJECTIVES),
                "kl_schedule": list(KL_SCHEDULES)}
     for f in dataclasses.fields(TrainConfig):
         typ = {"int | None": int, "int": int, "float": float, "bool": _bool}.get(str(f.type), str)
@@ -84,7 +84,7 @@ def _train(a: argparse.Namespace) -> int:
 
 
 def _eval(a: argparse.Namespace) -> int:
-    model, state = load_model(a.checkpoint)
+    model, state = load_model(a.checkpoint, map_location=_device(a.device))
     cfg = TrainConfig.from_dict({**state["config"], **({"data_root": a.data_root} if a.data_root else {})})
     out = Path(a.out) if a.out else Path(a.checkpoint).parent
     m = write_report(model, cfg, out, split=a.split, n_samples=a.samples, history=state.get("history"))
@@ -116,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Evaluate a checkpoint's ELBO, active units and figures on the test or validation set.")
     e.add_argument("checkpoint", help="a checkpoint.pt written by `vae-course train`")
     e.add_argument("--split", choices=["test", "valid"], default="test", help="data split (default: test)")
+    e.add_argument("--device", default="cpu", help="'cpu', 'cuda', 'cuda:N' or 'auto' (default: cpu)")
     e.add_argument("--samples", type=_positive(int), default=1, help="samples per image in the ELBO (default: 1)")
     e.add_argument("--out", default=None, help="output folder (default: the checkpoint's folder)")
     e.add_argument("--data-root", default=None, help="data root holding MNIST/raw (default: $VAE_COURSE_DATA)")
@@ -129,8 +130,11 @@ def main(argv: list[str] | None = None) -> int:
     p = build_parser()
     a = p.parse_args(argv)
     if a.command == "train":
-        try: TrainConfig(**{f.name: getattr(a, f.name) for f in dataclasses.fields(TrainConfig)})
+        try: TrainConfig(**{f.name: getattr(a, f.name) for f in dataclasses.fields(TrainConfig)}); _device(a.device)
         except ValueError as e: p.error(str(e))              # exits with status 2
+    if a.command == "eval":
+        try: _device(a.device)
+        except ValueError as e: p.error(str(e))
     try: return a.func(a)
     except (CheckpointError, DataNotFoundError, IDXFormatError, NonFiniteLossError) as e:
         print(f"vae-course: error: {e}", file=sys.stderr)

@@ -1,0 +1,77 @@
+#!/usr/bin/env python
+"""IWAE training speed: seconds per epoch of Burda et al.'s 784-200-200-50 model against its FLOP floor.
+
+For k = 1, 5 and 50 importance samples and batch sizes 20 (the paper's) and 100, trains one full epoch
+of the 60,000 MNIST training images (dynamic binarization, the 'iwae' objective, the trainer's default
+fast paths: bf16 matrix products where the CPU has fast bf16, the loss compiled) after a short
+untimed warm-up run that compiles it. The encoder runs once per image, the decoder k times: an epoch's
+matrix products are 60,000 x (987,200 + k x 1,240,800) FLOP (forward and backward; no input gradient
+for the first layer). A floor is that count at a matrix-product rate measured in this process on the
+decoder's largest layer at the run's batch x k rows: the float32 floor (the rate of plain float32
+products, the issue's yardstick) and the stricter bf16 floor (the rate of the bf16 products the
+trainer uses where the CPU has fast bf16).
+
+Prints a line per configuration (seconds per epoch, images/s, both floors and the ratios to them) and
+the machine's load; last line `iwae_k50_floor_ratio=<ratio>`: the k = 50 epoch at batch 20 over its
+float32 floor (target <= 2).
+"""
+import argparse, os, sys, time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from interleave import machine_load  # noqa: E402
+
+ENC_FLOP = 3 * 2 * (784 * 200 + 200 * 200 + 200 * 100) - 2 * 784 * 200   # per image: forward + backward
+DEC_FLOP = 3 * 2 * (50 * 200 + 200 * 200 + 200 * 784)                     # per sample: forward + backward
+
+
+def gemm_gflops(rows: int, precision: str) -> float:
+    "Matrix-product rate of [rows, 200] x [200, 784] in this process, at `precision`."
+    import torch
+    dt = torch.bfloat16 if precision == "bf16" else torch.float32
+    a, w = torch.randn(rows, 200, dtype=dt), torch.randn(200, 784, dtype=dt)
+    reps = max(20, 2_000_000 // rows)
+    for _ in range(5): a @ w
+    t = time.perf_counter()
+    for _ in range(reps): a @ w
+    return 2 * rows * 200 * 784 * reps / (time.perf_counter() - t) / 1e9
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--ks", default="1,5,50", help="importance samples to time (default 1,5,50)")
+    ap.add_argument("--batches", default="20,100", help="batch sizes to time (default 20,100)")
+    ap.add_argument("--precision", default="auto", help="TrainConfig.precision (default auto)")
+    ap.add_argument("--compile", default="on", help="TrainConfig.compile (default on)")
+    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's default)")
+    a = ap.parse_args()
+    import torch
+    import vae_course.iwae  # noqa: F401  (registers the 'iwae' objective)
+    from vae_course.iwae import burda_config
+    from vae_course.train import Trainer, resolve_precision
+    if a.threads: torch.set_num_threads(a.threads)
+    prec = resolve_precision(a.precision)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs; precision {prec}, "
+          f"compile {a.compile}; {machine_load()}", flush=True)
+    ratios = {}
+    for b in map(int, a.batches.split(",")):
+        for k in map(int, a.ks.split(",")):
+            row = "vae_k1" if k == 1 else "iwae_k5"                  # the objective: the ELBO, or L_k with k = n_samples
+            kw = dict(batch_size=b, n_samples=k, precision=a.precision, compile=a.compile, epochs=1)
+            warm = Trainer(burda_config(row, train_size=20 * b, **kw), progress=False); warm.fit()
+            t = Trainer(burda_config(row, **kw), progress=False)
+            t0 = time.perf_counter(); t.fit(); secs = time.perf_counter() - t0
+            flop = 60_000 * (ENC_FLOP + k * DEC_FLOP)
+            r32, r16 = gemm_gflops(b * k, "fp32"), gemm_gflops(b * k, "bf16")
+            f32, f16 = flop / (r32 * 1e9), flop / (r16 * 1e9)
+            ratios[(b, k)] = secs / f32
+            print(f"batch {b:3d}, k = {k:2d}: {secs:6.1f} s/epoch, {60_000 / secs:6.0f} images/s; {flop:.2e} FLOP; "
+                  f"float32 floor {f32:5.1f} s ({r32:.0f} GFLOP/s on [{b * k}, 200] x [200, 784]): {secs / f32:.2f}x; "
+                  f"bf16 floor {f16:5.1f} s ({r16:.0f} GFLOP/s): {secs / f16:.2f}x; {machine_load()}", flush=True)
+    if (20, 50) in ratios: print(f"iwae_k50_floor_ratio={ratios[(20, 50)]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
