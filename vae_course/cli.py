@@ -25,7 +25,7 @@ import vae_course.objectives                  # registers 'beta_vae'
 import vae_course.iwae                        # registers 'iwae'
 from .objectives import KL_SCHEDULES
 from .explore import encode_means, eval_images, latent_stats, lerp, slerp, traversal_grid, decode_images
-from .pretrained import PRETRAINED, load_vae, vae_config
+from .pretrained import PRETRAINED, load_vae, pretrained_dir, vae_config
 from .widgets import to_png
 
 # %% auto #0
@@ -83,12 +83,27 @@ def _train(a: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_source(source: str, device: torch.device) -> tuple[VAE, TrainConfig, list[dict] | None, Path, str]:
+    "What `vae-course eval SOURCE` evaluates: model, config, history, default output folder and a description."
+    path = Path(source)
+    if path.is_dir() and (path / "checkpoint.pt").is_file(): path = path / "checkpoint.pt"   # a run's folder
+    if path.is_file():
+        model, state = load_model(path, map_location=device)
+        return model, TrainConfig.from_dict(state["config"]), state.get("history"), path.parent, str(path)
+    if source in PRETRAINED:            # the shipped model: read-only package data, so never written beside it
+        shipped = pretrained_dir() / f"{source}.pt"
+        return (load_vae(source).to(device), vae_config(source), load_checkpoint(shipped).get("history"),
+                Path("runs") / f"eval-{source}", f"pretrained model {source!r}")
+    raise CheckpointError(f"no checkpoint at {path}, and {source!r} is not a pretrained model name either: pass a "
+                          f"checkpoint.pt written by `vae-course train` (or its folder), or one of {', '.join(PRETRAINED)}")
+
+
 def _eval(a: argparse.Namespace) -> int:
-    model, state = load_model(a.checkpoint, map_location=_device(a.device))
-    cfg = TrainConfig.from_dict({**state["config"], **({"data_root": a.data_root} if a.data_root else {})})
-    out = Path(a.out) if a.out else Path(a.checkpoint).parent
-    m = write_report(model, cfg, out, split=a.split, n_samples=a.samples, history=state.get("history"))
-    print(f"{a.split} ELBO {m['elbo']:.2f} nats (NLL {m['nll']:.2f}, KL {m['kl']:.2f}, {a.samples} sample(s) per image), "
+    model, cfg, history, default_out, what = _eval_source(a.checkpoint, _device(a.device))
+    if a.data_root: cfg = dataclasses.replace(cfg, data_root=a.data_root)
+    out = Path(a.out) if a.out else default_out
+    m = write_report(model.eval(), cfg, out, split=a.split, n_samples=a.samples, history=history)
+    print(f"{what}: {a.split} ELBO {m['elbo']:.2f} nats (NLL {m['nll']:.2f}, KL {m['kl']:.2f}, {a.samples} sample(s) per image), "
           f"{m['active_units']} active units; wrote {out}/metrics.json and figures")
     return 0
 
@@ -112,13 +127,16 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt up to --epochs")
     t.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines")
     t.set_defaults(func=_train)
-    e = sub.add_parser("eval", help="evaluate a checkpoint; writes metrics.json and figures",
-                       description="Evaluate a checkpoint's ELBO, active units and figures on the test or validation set.")
-    e.add_argument("checkpoint", help="a checkpoint.pt written by `vae-course train`")
+    e = sub.add_parser("eval", help="evaluate a checkpoint or a pretrained model; writes metrics.json and figures",
+                       description="Evaluate a checkpoint's (or a pretrained model's) ELBO, active units and figures "
+                                   "on the test or validation set.")
+    e.add_argument("checkpoint", help="a checkpoint.pt written by `vae-course train` (or its folder), "
+                                                        f"or a pretrained name ({', '.join(PRETRAINED)})")
     e.add_argument("--split", choices=["test", "valid"], default="test", help="data split (default: test)")
     e.add_argument("--device", default="cpu", help="'cpu', 'cuda', 'cuda:N' or 'auto' (default: cpu)")
     e.add_argument("--samples", type=_positive(int), default=1, help="samples per image in the ELBO (default: 1)")
-    e.add_argument("--out", default=None, help="output folder (default: the checkpoint's folder)")
+    e.add_argument("--out", default=None, help="output folder (default: the checkpoint's folder; runs/eval-NAME for "
+                                                "a pretrained model)")
     e.add_argument("--data-root", default=None, help="data root holding MNIST/raw (default: $VAE_COURSE_DATA)")
     e.set_defaults(func=_eval)
     add_cli(sub)
