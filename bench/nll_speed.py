@@ -28,6 +28,8 @@ def main() -> None:
     ap.add_argument("--images", type=int, default=10_000, help="test images (default: all 10,000)")
     ap.add_argument("--k", type=int, default=5000, help="importance samples per image (default 5000)")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's default)")
+    ap.add_argument("--train-size", type=int, default=60_000,
+                    help="without a checkpoint: training images of the model trained here (default 60,000)")
     ap.add_argument("--plain", action="store_true", help="time the plain path (float32, eager) instead")
     ap.add_argument("--checkpoint", default=str(ROOT / "nbs" / "runs" / "06_vae_k1" / "checkpoint.pt"))
     a = ap.parse_args()
@@ -40,8 +42,8 @@ def main() -> None:
     if Path(a.checkpoint).exists(): model = Trainer.load(a.checkpoint, progress=False).eval_model; source = a.checkpoint
     else:
         from vae_course.iwae import burda_config
-        t = Trainer(burda_config("vae_k1", epochs=2, validation=False, compile="off"), progress=False); t.fit()
-        model, source = t.eval_model, "2 epochs of training here (no checkpoint found)"
+        t = Trainer(burda_config("vae_k1", epochs=2, train_size=a.train_size, compile="off"), progress=False); t.fit()
+        model, source = t.eval_model, f"2 epochs of training on {a.train_size:,} images here (no checkpoint found)"
     images = burda_test_images()[:a.images]
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs; "
           f"model: Burda 784-200-200-50 from {source}; {len(images):,} images x k = {a.k}", flush=True)

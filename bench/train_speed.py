@@ -5,7 +5,10 @@ Model: 784-400-20 MLP VAE, sigmoid/BCE on grey-level MNIST, Adam 1e-3, batch 128
 Textbook loop: torchvision MNIST with ToTensor() through a DataLoader (num_workers=0), two linear
 heads for mu and logvar, sigmoid + binary_cross_entropy, as in the PyTorch examples repository.
 
-Each side (textbook, ours fp32, ours bf16) lives in its own worker process of the same layout and
+Sides: the textbook loop; ours:PRECISION:COMPILE, the trainer with TrainConfig(precision=..., compile=...):
+ours:fp32:off (float32, eager), ours:bf16:off (bf16 matrix products, eager) and ours:bf16:on (bf16,
+the loss compiled; the trainer's default for a run this long on a CPU with AVX512-BF16).
+Each side lives in its own worker process of the same layout and
 trains one epoch per round, the sides taking turns (A B C A B C ..., bench/interleave.py), so that a
 change of the machine's load lands on every side alike. A speed-up is the median of the per-round
 ratios, printed with its spread and the machine's load. After the last round each side reports its

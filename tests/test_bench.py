@@ -1,0 +1,49 @@
+"""Smoke tests of the benchmarks in bench/: each runs on a tiny budget and ends with its `name=<number>` line.
+
+The figures themselves are not tested (timings on a shared machine are not test material); what is
+tested is that the scripts run against the current library and print what their docstrings promise.
+"""
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_bench(name: str, *args: str) -> list[str]:
+    env = {**os.environ, "VAE_COURSE_QUIET": "1"}
+    p = subprocess.run([sys.executable, str(ROOT / "bench" / name), *args], capture_output=True, text=True,
+                       env=env, timeout=600, cwd=ROOT)
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
+    return p.stdout.strip().splitlines()
+
+
+def _data_available() -> bool:
+    try:
+        from vae_course.data import load_split
+        load_split("mnist", "test")
+        return True
+    except Exception:
+        return False
+
+
+needs_data = pytest.mark.skipif(not _data_available(), reason="MNIST not found (set VAE_COURSE_DATA)")
+
+
+@needs_data
+def test_iwae_speed_smoke():
+    out = run_bench("iwae_speed.py", "--ks", "1,50", "--batches", "20", "--train-size", "400", "--compile", "off")
+    rows = [l for l in out if l.startswith("batch ")]
+    assert len(rows) == 2 and all("float32 floor" in r and "bf16 floor" in r for r in rows), out
+    assert re.fullmatch(r"iwae_k50_floor_ratio=\d+\.\d\d", out[-1]), out[-1]
+
+
+@needs_data
+def test_nll_speed_smoke():
+    out = run_bench("nll_speed.py", "--images", "200", "--k", "200", "--train-size", "2000")
+    assert any(l.startswith("check: default vs plain path") for l in out), out
+    assert re.fullmatch(r"nll_eval_seconds=\d+\.\d", out[-1]), out[-1]
