@@ -8,7 +8,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import difflib
 import json
+import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -29,7 +31,7 @@ from .pretrained import PRETRAINED, load_vae, pretrained_dir, vae_config
 from .widgets import to_png
 
 # %% auto #0
-__all__ = ['write_report', 'build_parser', 'main', 'add_cli']
+__all__ = ['write_report', 'build_parser', 'main', 'read_config', 'load_config', 'save_config', 'add_cli']
 
 # %% ../nbs/95_cli.ipynb #a81ccc51
 def _bool(s: str) -> bool:
@@ -38,16 +40,26 @@ def _bool(s: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true or false, got {s!r}")
 
 
+def _choices() -> dict[str, list[str]]:
+    "The valid values of TrainConfig's fields that take one of a list (objectives: those registered now)."
+    return {"arch": list(ARCHS), "likelihood": list(LIKELIHOODS), "dataset": list(DATASETS),
+            "binarization": list(BINARIZATIONS), "precision": list(PRECISIONS), "compile": ["auto", "on", "off"],
+            "objective": list(OBJECTIVES), "kl_schedule": list(KL_SCHEDULES)}
+
+
 def _add_config_options(p: argparse.ArgumentParser) -> None:
-    "One option per TrainConfig field, with its default, type, choices and help."
-    choices = {"arch": list(ARCHS), "likelihood": list(LIKELIHOODS), "dataset": list(DATASETS),
-               "binarization": list(BINARIZATIONS), "precision": list(PRECISIONS), "compile": ["auto", "on", "off"], "objective": list(OBJECTIVES),
-               "kl_schedule": list(KL_SCHEDULES)}
+    "One option per TrainConfig field, with its default, type, choices and help; a flag not given sets nothing."
+    choices = _choices()
     for f in dataclasses.fields(TrainConfig):
         typ = {"int | None": int, "int": int, "float": float, "bool": _bool}.get(str(f.type), str)
-        p.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=typ, default=f.default,
+        p.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=typ, default=argparse.SUPPRESS,
                        choices=choices.get(f.name), metavar=None if f.name in choices else f.name.upper(),
                        help=f"{f.metadata['help']} (default: {f.default})")
+
+
+def _given(a: argparse.Namespace) -> dict:
+    "The TrainConfig fields given as flags on the command line (argparse sets no attribute for the others)."
+    return {f.name: getattr(a, f.name) for f in dataclasses.fields(TrainConfig) if hasattr(a, f.name)}
 
 
 def write_report(model: VAE, cfg: TrainConfig, out: Path, split: str = "test", n_samples: int | None = None,
@@ -66,16 +78,30 @@ def write_report(model: VAE, cfg: TrainConfig, out: Path, split: str = "test", n
     return m
 
 
+_RESUME_MAY_CHANGE = ("epochs", "lr", "device", "data_root", "precision", "compile")   # the rest must match
+
+
+def _resume_overrides(ck: Path, asked: dict) -> dict:
+    "The fields a resumed run takes from the config file and flags; a CheckpointError if they contradict the checkpoint."
+    saved = load_checkpoint(ck)["config"]
+    if diff := {k: (saved.get(k), v) for k, v in asked.items() if k not in _RESUME_MAY_CHANGE and saved.get(k) != v}:
+        raise CheckpointError(f"{ck} was trained with {', '.join(f'{k}={s!r}' for k, (s, _) in diff.items())}, not "
+                              f"{', '.join(f'{k}={v!r}' for k, (_, v) in diff.items())}: drop those settings to resume "
+                              f"it (a resumed run may change only {', '.join(_RESUME_MAY_CHANGE)}), or choose another --out")
+    return {k: v for k, v in asked.items() if k in _RESUME_MAY_CHANGE}
+
+
 def _train(a: argparse.Namespace) -> int:
     out = Path(a.out)
-    cfg_kw = {f.name: getattr(a, f.name) for f in dataclasses.fields(TrainConfig)}
-    if a.resume and (out / "checkpoint.pt").exists():
-        t = Trainer.load(out / "checkpoint.pt", progress=not a.quiet, epochs=a.epochs)
-        print(f"resuming {out / 'checkpoint.pt'} at epoch {t.epoch} of {t.cfg.epochs}")
+    ck = out / "checkpoint.pt"
+    if a.resume and ck.exists():
+        t = Trainer.load(ck, progress=not a.quiet, **_resume_overrides(ck, a.asked))
+        print(f"resuming {ck} at epoch {t.epoch} of {t.cfg.epochs}")
     else:
-        if (out / "checkpoint.pt").exists():
-            raise CheckpointError(f"{out / 'checkpoint.pt'} exists: pass --resume to continue it, or choose another --out")
-        t = Trainer(TrainConfig(**cfg_kw), out_dir=out, progress=not a.quiet)
+        if ck.exists():
+            raise CheckpointError(f"{ck} exists: pass --resume to continue it, or choose another --out")
+        t = Trainer(a.cfg, out_dir=out, progress=not a.quiet)
+    save_config(t.cfg, out / "config.yaml")                  # the resolved config, beside the checkpoint
     t.fit()
     m = write_report(t.eval_model, t.cfg, out, history=t.history)
     print(f"test ELBO {m['elbo']:.2f} nats (NLL {m['nll']:.2f}, KL {m['kl']:.2f}), {m['active_units']} active units; "
@@ -120,8 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
     "The `vae-course` command line."
     p = argparse.ArgumentParser(prog="vae-course", description="Train and evaluate the VAEs of the vae-course notebooks.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    t = sub.add_parser("train", help="train a VAE; writes checkpoint.pt, metrics.json and figures to --out",
+    t = sub.add_parser("train", help="train a VAE; writes checkpoint.pt, config.yaml, metrics.json and figures to --out",
                        description="Train a VAE (the options are TrainConfig's fields, with the notebook's defaults).")
+    t.add_argument("--config", default=None, metavar="FILE",
+                   help="a YAML (.yaml, .yml) or TOML (.toml) file of TrainConfig fields; flags given on the command "
+                        "line override it (examples: configs/ in the repository)")
     _add_config_options(t)
     t.add_argument("--out", default="runs/vae", help="output folder (default: runs/vae)")
     t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt up to --epochs")
@@ -148,8 +177,11 @@ def main(argv: list[str] | None = None) -> int:
     p = build_parser()
     a = p.parse_args(argv)
     if a.command == "train":
-        try: TrainConfig(**{f.name: getattr(a, f.name) for f in dataclasses.fields(TrainConfig)}); _device(a.device)
-        except ValueError as e: p.error(str(e))              # exits with status 2
+        try: from_file = read_config(a.config) if a.config else {}
+        except ValueError as e: p.error(str(e))                # exits with status 2
+        a.asked = from_file | _given(a)                        # the file's fields, then the flags given
+        try: a.cfg = TrainConfig(**a.asked); _device(a.cfg.device)
+        except ValueError as e: p.error(str(e) + (f" (from {a.config} and the flags given)" if a.config else ""))
     if a.command == "eval":
         try: _device(a.device)
         except ValueError as e: p.error(str(e))
@@ -157,6 +189,83 @@ def main(argv: list[str] | None = None) -> int:
     except (CheckpointError, DataNotFoundError, IDXFormatError, NonFiniteLossError) as e:
         print(f"vae-course: error: {e}", file=sys.stderr)
         return 1
+
+# %% ../nbs/95_cli.ipynb #fd5fb98a
+def _yaml_loader():
+    "PyYAML's safe loader, also reading 1e-3 as a float (YAML 1.2 does; PyYAML's YAML 1.1 wants 1.0e-3)."
+    import re
+    import yaml
+    class Loader(yaml.SafeLoader): pass
+    Loader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d+$"),
+                                 list("-+0123456789."))
+    return Loader
+
+
+_KINDS = {"str": "a string", "str | None": "a string or null", "int": "an integer", "int | None": "an integer or null",
+          "float": "a number", "bool": "true or false"}
+
+
+def _field_value(where: str, name: str, kind: str, value, choices: list[str] | None):
+    "`value` as field `name` of kind `kind` ('int', 'float | None', ...), or a ValueError naming key, type and choices."
+    ok = {"str": lambda v: isinstance(v, str), "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+          "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+          "bool": lambda v: isinstance(v, bool)}
+    base, optional = kind.removesuffix(" | None"), kind.endswith(" | None")
+    if not ((optional and value is None) or ok[base](value)):
+        raise ValueError(f"{where}: {name}: expected {_KINDS[kind]}" + (f" (one of {', '.join(choices)})" if choices else "")
+                         + f", got {value!r} ({type(value).__name__})")
+    if choices and value not in choices:
+        raise ValueError(f"{where}: {name}: {value!r} is not a valid choice; valid: {', '.join(choices)}")
+    return float(value) if base == "float" and value is not None else value
+
+
+def read_config(path: str | os.PathLike) -> dict:
+    "The TrainConfig fields in a YAML (.yaml, .yml) or TOML (.toml) file, each checked: unknown keys, wrong types and invalid choices are ValueErrors naming the key."
+    path = Path(path)
+    if not path.is_file(): raise ValueError(f"no config file at {path}: pass a YAML or TOML file of TrainConfig fields")
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".toml":
+        try: import tomllib
+        except ImportError: raise ValueError(f"{path}: reading TOML needs Python 3.11 or newer (tomllib); "
+                                             "write the config as YAML instead") from None
+        try: data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as e: raise ValueError(f"{path} is not valid TOML ({e})") from None
+    elif path.suffix in (".yaml", ".yml"):
+        import yaml
+        try: data = yaml.load(text, Loader=_yaml_loader())
+        except yaml.YAMLError as e: raise ValueError(f"{path} is not valid YAML ({e})") from None
+        if data is None: data = {}                                  # an empty file: every field its default
+    else:
+        raise ValueError(f"{path}: a config file ends in .yaml, .yml or .toml, not {path.suffix or 'nothing'!r}")
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping of TrainConfig fields (key: value lines), got a {type(data).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
+    choices = _choices()
+    out = {}
+    for key, value in data.items():
+        if key not in fields:
+            close = difflib.get_close_matches(str(key), fields, n=1)
+            raise ValueError(f"{path}: unknown key {key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+                             + f"; valid keys are TrainConfig's fields: {', '.join(fields)}")
+        out[key] = _field_value(str(path), key, str(fields[key].type), value, choices.get(key))
+    return out
+
+
+def load_config(path: str | os.PathLike, **overrides) -> TrainConfig:
+    "The TrainConfig that a YAML or TOML file describes, `overrides` (e.g. the flags given) winning over the file."
+    kw = read_config(path) | overrides
+    try: return TrainConfig(**kw)
+    except ValueError as e: raise ValueError(f"{path}: {e}") from None
+
+
+def save_config(cfg: TrainConfig, path: str | os.PathLike) -> Path:
+    "Write every field of `cfg` to `path` as YAML, atomically; `load_config(path)` reads back `cfg`."
+    import yaml
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = ("# The resolved TrainConfig of this run (its config file, then the flags given), written by vae-course;\n"
+            "# `vae-course train --config` reads it back.\n" + yaml.safe_dump(asdict(cfg), sort_keys=False))
+    return atomic_write(path, text)
 
 # %% ../nbs/95_cli.ipynb #777b880d
 def _dims(s: str) -> list[int]:
