@@ -6,7 +6,9 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import gzip
+import io
 import json
 import os
 import tempfile
@@ -22,7 +24,8 @@ from torch import Tensor
 # %% auto #0
 __all__ = ['ENV_VAR', 'DATASETS', 'IMAGES_MAGIC', 'LABELS_MAGIC', 'IDX_FILES', 'RESULTS_FILE', 'check_choice',
            'default_cache_dir', 'data_root', 'search_dirs', 'IDXFormatError', 'read_idx', 'read_idx_pair',
-           'DataNotFoundError', 'find_idx', 'locate_idx', 'atomic_write', 'load_results', 'record_result']
+           'DataNotFoundError', 'find_idx', 'locate_idx', 'atomic_write', 'write_csv', 'read_csv', 'load_results',
+           'record_result']
 
 # %% ../nbs/90_io.ipynb #9a06b353
 ENV_VAR = "VAE_COURSE_DATA"
@@ -181,6 +184,31 @@ def atomic_write(path: str | os.PathLike, data: bytes | str, mode: int = 0o644) 
         raise
     _fsync_dir(path.parent)
     return path
+
+# %% ../nbs/90_io.ipynb #9ab45d82
+def write_csv(path: str | os.PathLike, rows: list[dict]) -> Path:
+    "Write `rows` (dicts of numbers or strings) to `path` as a CSV table, all or nothing (`atomic_write`)."
+    fields = list(dict.fromkeys(k for r in rows for k in r))        # union of the keys, first-seen order
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    w.writeheader()
+    for r in rows: w.writerow({k: "" if v is None else repr(v) if isinstance(v, float) else v for k, v in r.items()})
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return atomic_write(path, buf.getvalue())
+
+
+def _cell(s: str) -> int | float | str:
+    for kind in (int, float):
+        try: return kind(s)
+        except ValueError: pass
+    return s
+
+
+def read_csv(path: str | os.PathLike) -> list[dict]:
+    "The rows of a CSV table written by `write_csv`: numbers as int or float, empty cells omitted."
+    with open(path, newline="", encoding="utf-8") as f:
+        return [{k: _cell(v) for k, v in r.items() if v != ""} for r in csv.DictReader(f)]
 
 # %% ../nbs/90_io.ipynb #262b92f6
 RESULTS_FILE = "results.json"
