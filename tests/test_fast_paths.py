@@ -1,0 +1,72 @@
+"""The fast paths fall back cleanly: a torch.compile that fails, a device without fast bf16.
+
+Notebook 04b checks that the fast paths are exact enough where they run; these tests check what
+happens where they cannot: the trainer and `log_likelihood` must warn, carry on uncompiled and give
+the uncompiled result, and 'auto' precision must mean float32 on a device without fast bf16.
+"""
+import warnings
+
+import pytest
+import torch
+
+import vae_course.iwae as iwae
+import vae_course.train as train
+from vae_course.models import build_vae
+from vae_course.train import TrainConfig, Trainer, fast_bf16, resolve_precision
+
+
+def _failing_compile(fn, **kw):
+    "Stands in for torch.compile on a machine where compiling fails at the first call."
+    def compiled(*a, **k): raise RuntimeError("no C++ compiler found (simulated)")
+    return compiled
+
+
+def _data(n: int = 512) -> tuple[torch.Tensor, None]:
+    g = torch.Generator().manual_seed(0)
+    return torch.randint(0, 256, (n, 28, 28), dtype=torch.uint8, generator=g), None
+
+
+def _weights(t: Trainer) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in t.model.parameters()]
+
+
+def test_trainer_falls_back_when_compile_fails(monkeypatch):
+    cfg = TrainConfig(epochs=2, validation=False, precision="fp32", compile="off", seed=3)
+    eager = Trainer(cfg, progress=False, data=_data()); eager.fit()
+    monkeypatch.setattr(train, "_compiled", lambda loss: _failing_compile(loss))
+    t = Trainer(TrainConfig(**{**cfg.__dict__, "compile": "on"}), progress=False, data=_data())
+    assert t.compiled
+    with pytest.warns(UserWarning, match="torch.compile of the training loss failed"):
+        t.fit()
+    assert not t.compiled                                       # warned once, then trained uncompiled
+    assert all(torch.equal(a, b) for a, b in zip(_weights(eager), _weights(t)))   # the same run, bit for bit
+
+
+def test_compile_auto_decides_from_the_config():
+    short = Trainer(TrainConfig(epochs=1, validation=False), progress=False, data=_data())        # 4 steps
+    assert not short.compiled
+    long = Trainer(TrainConfig(epochs=500, validation=False), progress=False, data=_data())       # 2,000 steps
+    assert long.compiled and long.epoch == 0
+    assert not Trainer(TrainConfig(epochs=500, validation=False, compile="off"), progress=False, data=_data()).compiled
+    with pytest.raises(ValueError, match="compile must be 'auto', 'on' or 'off'"):
+        TrainConfig(compile="yes")
+
+
+def test_auto_precision_is_fp32_without_fast_bf16():
+    assert not fast_bf16("meta")
+    assert resolve_precision("auto", "meta") == "fp32"
+    assert resolve_precision("bf16", "meta") == "bf16"          # asked for explicitly: as asked
+    assert resolve_precision("auto") == ("bf16" if fast_bf16() else "fp32")
+    with pytest.raises(ValueError, match="precision must be one of auto, fp32, bf16"):
+        resolve_precision("fp16")
+
+
+def test_log_likelihood_falls_back_when_compile_fails(monkeypatch):
+    torch.manual_seed(0)
+    model = build_vae("burda")
+    x = (torch.rand(30, 784, generator=torch.Generator().manual_seed(1)) < 0.3).float()
+    ref = iwae.log_likelihood(model, x, k=20, seed=2, compile=False, progress=False)
+    monkeypatch.setattr(iwae.torch, "compile", _failing_compile)
+    with pytest.warns(UserWarning, match="torch.compile failed"):
+        got = iwae.log_likelihood(model, x, k=20, seed=2, compile=True, progress=False)
+    assert torch.equal(ref.log_px, got.log_px) and torch.equal(ref.se, got.se)
