@@ -20,6 +20,7 @@ py_versions = '3.10 3.11 3.12 3.13'.split()
 
 requirements = shlex.split(cfg.get('requirements', ''))
 dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
+tensorboard_requirements = shlex.split(cfg.get('tensorboard_requirements', ''))  # the [tensorboard] extra
 min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 
@@ -37,7 +38,7 @@ setuptools.setup(
     include_package_data=True,
     package_data={'vae_course': ['pretrained/*']},
     install_requires=requirements,
-    extras_require={'dev': dev_requirements},
+    extras_require={'dev': dev_requirements, 'tensorboard': tensorboard_requirements},
     dependency_links=cfg.get('dep_links', '').split(),
     python_requires='>=' + cfg['min_python'],
     long_description=open('README.md', encoding='utf-8').read(),

@@ -19,7 +19,8 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "vae_course"
 LIBRARY = {"io": "plumbing", "checkpoints": "plumbing",
-           "pretrained": "front end", "widgets": "front end", "site": "front end", "cli": "front end"}
+           "pretrained": "front end", "widgets": "front end", "site": "front end", "cli": "front end",
+           "logs": "front end"}
 HEADER = re.compile(r"File to edit: \.\./nbs/(\S+)\.ipynb")
 
 

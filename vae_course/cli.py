@@ -29,6 +29,7 @@ from .objectives import KL_SCHEDULES
 from .explore import encode_means, eval_images, latent_stats, lerp, slerp, traversal_grid, decode_images
 from .pretrained import PRETRAINED, load_vae, pretrained_dir, vae_config
 from .widgets import to_png
+from .logs import TENSORBOARD_INSTALL, TensorBoardLogger, require_tensorboard
 
 # %% auto #0
 __all__ = ['write_report', 'build_parser', 'main', 'read_config', 'load_config', 'save_config', 'add_cli']
@@ -102,7 +103,13 @@ def _train(a: argparse.Namespace) -> int:
             raise CheckpointError(f"{ck} exists: pass --resume to continue it, or choose another --out")
         t = Trainer(a.cfg, out_dir=out, progress=not a.quiet)
     save_config(t.cfg, out / "config.yaml")                  # the resolved config, beside the checkpoint
-    t.fit()
+    tb = None
+    if a.tensorboard:                                         # scalars every epoch, image grids every N (96)
+        tb = TensorBoardLogger(out / "tensorboard", every=a.tensorboard_every, purge_step=t.epoch + 1 if t.epoch else None)
+        t.callbacks.append(tb)
+    try: t.fit()
+    finally:
+        if tb is not None: tb.close()
     m = write_report(t.eval_model, t.cfg, out, history=t.history)
     print(f"test ELBO {m['elbo']:.2f} nats (NLL {m['nll']:.2f}, KL {m['kl']:.2f}), {m['active_units']} active units; "
           f"wrote {out}/checkpoint.pt, metrics.json and figures")
@@ -155,6 +162,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", default="runs/vae", help="output folder (default: runs/vae)")
     t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt up to --epochs")
     t.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines")
+    t.add_argument("--tensorboard", action="store_true",
+                   help=f"also log TensorBoard scalars and image grids to OUT/tensorboard (needs `{TENSORBOARD_INSTALL}`)")
+    t.add_argument("--tensorboard-every", type=_positive(int), default=10, metavar="N",
+                   help="with --tensorboard: image grids every N epochs and after the last (default: 10)")
     t.set_defaults(func=_train)
     e = sub.add_parser("eval", help="evaluate a checkpoint or a pretrained model; writes metrics.json and figures",
                        description="Evaluate a checkpoint's (or a pretrained model's) ELBO, active units and figures "
@@ -182,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
         a.asked = from_file | _given(a)                        # the file's fields, then the flags given
         try: a.cfg = TrainConfig(**a.asked); _device(a.cfg.device)
         except ValueError as e: p.error(str(e) + (f" (from {a.config} and the flags given)" if a.config else ""))
+        if a.tensorboard:
+            try: require_tensorboard()
+            except ImportError as e: p.error(str(e))
     if a.command == "eval":
         try: _device(a.device)
         except ValueError as e: p.error(str(e))

@@ -12,12 +12,13 @@ import os
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
-from typing import Callable
+from typing import Callable, Sequence
 from pathlib import Path
 
 import torch
 
 from .checkpoints import CHECKPOINT_FORMAT, CheckpointError, load_checkpoint, save_checkpoint
+from .io import read_csv, write_csv
 
 from .data import BINARIZATIONS, DATASETS, Batches, load_split
 from .models import (ARCHS, LIKELIHOODS, VAE, VAELoss, active_units, build_vae, evaluate, plot_kl_per_dim,
@@ -39,16 +40,18 @@ class Objective:
     loss: LossFn                                      # (model, x [B, D], cfg: TrainConfig, step: int) -> (loss, record)
     check: Callable[["TrainConfig"], None] | None = None   # raises ValueError naming a field it cannot use
     help: str = ""
+    beta: Callable[["TrainConfig", int], float] | None = None   # (cfg, step) -> the KL weight, for the logs; None: no β
 
 
 OBJECTIVES: dict[str, Objective] = {}
 
 
-def register_objective(name: str, loss: LossFn, check: Callable | None = None, help: str = "") -> Objective:
-    "Register `loss` under `name` so that `TrainConfig(objective=name)` trains it; returns the `Objective`."
+def register_objective(name: str, loss: LossFn, check: Callable | None = None, help: str = "",
+                       beta: Callable | None = None) -> Objective:
+    "Register `loss` under `name` so that `TrainConfig(objective=name)` trains it (`beta(cfg, step)`: its KL weight, logged); returns the `Objective`."
     if not (isinstance(name, str) and name.isidentifier()):
         raise ValueError(f"an objective's name must be an identifier such as 'my_bound', got {name!r}")
-    OBJECTIVES[name] = obj = Objective(name, loss, check, help)
+    OBJECTIVES[name] = obj = Objective(name, loss, check, help, beta)
     return obj
 
 
@@ -77,7 +80,8 @@ def _check_elbo(cfg: "TrainConfig") -> None:
                          "use objective='beta_vae' (registered by vae_course.objectives, notebook 05)")
 
 
-register_objective("elbo", _elbo_loss, _check_elbo, "minus the ELBO, with a constant weight beta on the KL term")
+register_objective("elbo", _elbo_loss, _check_elbo, "minus the ELBO, with a constant weight beta on the KL term",
+                   beta=lambda cfg, step: cfg.beta)
 
 # %% ../nbs/04b_train.ipynb #4b5a94d6
 def _opt(default, help: str):
@@ -198,8 +202,10 @@ class Trainer:
 
     def __init__(self, config: TrainConfig, out_dir: str | os.PathLike | None = None, progress: bool | None = None,
                  data: tuple[torch.Tensor, torch.Tensor | None] | None = None,  # (train, valid) uint8 [N, 28, 28] instead of config.dataset's
-                 objective: Objective | LossFn | None = None):                  # default: the registered config.objective
+                 objective: Objective | LossFn | None = None,                   # default: the registered config.objective
+                 callbacks: Sequence[Callable[["Trainer", dict], None]] = ()):  # called after each epoch: (trainer, record)
         self.cfg, self.progress = config, show_progress(progress)   # bars and a line per epoch (None: see show_progress)
+        self.callbacks = list(callbacks)
         if objective is None: objective = get_objective(config.objective)
         self.objective = objective if isinstance(objective, Objective) else Objective(config.objective, objective)
         self.out_dir = Path(out_dir) if out_dir is not None else None
@@ -236,6 +242,11 @@ class Trainer:
     @property
     def checkpoint_path(self) -> Path | None:
         return None if self.out_dir is None else self.out_dir / "checkpoint.pt"
+
+    @property
+    def metrics_path(self) -> Path | None:
+        "The per-epoch log, `metrics.csv` beside the checkpoint (None without an out_dir)."
+        return None if self.out_dir is None else self.out_dir / "metrics.csv"
 
     def _autocast(self):
         if self.precision == "bf16": return torch.autocast(self.device.type, dtype=torch.bfloat16)
@@ -285,15 +296,21 @@ class Trainer:
         while self.epoch < target:
             t0 = time.perf_counter()
             rec = {"epoch": self.epoch + 1, **self.train_epoch()}
-            rec["seconds"] = time.perf_counter() - t0
+            rec["seconds"] = time.perf_counter() - t0                       # the training pass (validation excluded)
+            rec["images_per_s"] = len(self.train_batches.images) / rec["seconds"]
             if self.valid_batches is not None:
                 rec.update({f"valid_{k}": v for k, v in evaluate(self.model, self.valid_batches).items()
                             if k in ("elbo", "nll", "kl")})
                 if self.ema is not None: rec["valid_elbo_ema"] = evaluate(self.ema.module, self.valid_batches)["elbo"]
+            if self.objective.beta is not None: rec["beta"] = float(self.objective.beta(self.cfg, self.step - 1))  # at the epoch's last step
+            rec["lr"] = self.opt.param_groups[0]["lr"]
             self.epoch += 1
             self.history.append(rec)
             if self.progress: print(_summary(rec), flush=True)
-            if self.out_dir is not None: save_checkpoint(self.state_dict(), self.checkpoint_path)
+            if self.out_dir is not None:
+                write_csv(self.metrics_path, self.history)   # the log first: rows past a checkpoint are dropped on load
+                save_checkpoint(self.state_dict(), self.checkpoint_path)
+            for callback in self.callbacks: callback(self, rec)
         return self.history
 
     @property
@@ -313,11 +330,11 @@ class Trainer:
     @classmethod
     def load(cls, path: str | os.PathLike, out_dir: str | os.PathLike | None = None, progress: bool | None = None,
              data: tuple[torch.Tensor, torch.Tensor | None] | None = None, objective: Objective | LossFn | None = None,
-             **overrides) -> "Trainer":
+             callbacks: Sequence[Callable[["Trainer", dict], None]] = (), **overrides) -> "Trainer":
         "A trainer restored from a checkpoint, ready to `fit` on (pass the same `data`, if any); `overrides` change config fields."
         state = load_checkpoint(path)
         cfg = TrainConfig.from_dict({**state["config"], **overrides})
-        t = cls(cfg, out_dir if out_dir is not None else Path(path).parent, progress, data, objective)
+        t = cls(cfg, out_dir if out_dir is not None else Path(path).parent, progress, data, objective, callbacks)
         try:
             t.model.load_state_dict(state["model"])
             t.opt.load_state_dict(state["optimizer"])
@@ -325,6 +342,8 @@ class Trainer:
         except (RuntimeError, ValueError, KeyError) as e:
             raise CheckpointError(f"{path} does not fit the model its config describes ({e})") from None
         t.epoch, t.step, t.history = state["epoch"], state["step"], list(state["history"])
+        if t.metrics_path.is_file() and any(r.get("epoch", 0) > t.epoch for r in read_csv(t.metrics_path)):
+            write_csv(t.metrics_path, t.history)     # a crash between log and checkpoint: the log goes back to the checkpoint
         torch.set_rng_state(state["rng"])
         if state.get("cuda_rng") and torch.cuda.is_available(): torch.cuda.set_rng_state_all(state["cuda_rng"])
         return t
