@@ -22,7 +22,7 @@ from .io import atomic_write
 from .data import BINARIZATIONS, DATASETS, DataNotFoundError, IDXFormatError, load_split
 from .models import ARCHS, LIKELIHOODS, VAE, active_units, evaluate, posterior_means
 from .train import (OBJECTIVES, PRECISIONS, _device, NonFiniteLossError, TrainConfig, Trainer, eval_batches, load_model,
-                              report_figures)
+                              reconstruction_metrics, report_figures)
 import vae_course.objectives                  # registers 'beta_vae'
 import vae_course.iwae                        # registers 'iwae'
 from .objectives import KL_SCHEDULES
@@ -65,12 +65,13 @@ def _given(a: argparse.Namespace) -> dict:
 
 def write_report(model: VAE, cfg: TrainConfig, out: Path, split: str = "test", n_samples: int | None = None,
                  history: list[dict] | None = None) -> dict:
-    "Evaluate `model` on `split`, write metrics.json and the report figures to `out`; returns the metrics."
+    "Evaluate `model` on `split` (ELBO, active units; PSNR and SSIM for grey-level models), write metrics.json and the report figures to `out`; returns the metrics."
     device = next(model.parameters()).device
     x, _ = load_split(cfg.dataset, split, validation=split == "valid", root=cfg.data_root)
     batches = eval_batches(x, cfg, device)
     m = evaluate(model, batches, n_samples=n_samples)
     m["active_units"], _ = active_units(posterior_means(model, batches))
+    if cfg.binarization == "none": m.update(reconstruction_metrics(model, batches))   # grey levels: PSNR (dB), SSIM
     m.update(split=split, n_samples=n_samples or 1, config=asdict(cfg))
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(out / "metrics.json", json.dumps(m, indent=1) + "\n")
@@ -111,8 +112,8 @@ def _train(a: argparse.Namespace) -> int:
     finally:
         if tb is not None: tb.close()
     m = write_report(t.eval_model, t.cfg, out, history=t.history)
-    print(f"test ELBO {m['elbo']:.2f} nats (NLL {m['nll']:.2f}, KL {m['kl']:.2f}), {m['active_units']} active units; "
-          f"wrote {out}/checkpoint.pt, metrics.json and figures")
+    print(f"test ELBO {m['elbo']:.2f} nats (NLL {m['nll']:.2f}, KL {m['kl']:.2f}), {m['active_units']} active units"
+          f"{_recon_line(m)}; wrote {out}/checkpoint.pt, metrics.csv, metrics.json and figures")
     return 0
 
 
@@ -137,8 +138,12 @@ def _eval(a: argparse.Namespace) -> int:
     out = Path(a.out) if a.out else default_out
     m = write_report(model.eval(), cfg, out, split=a.split, n_samples=a.samples, history=history)
     print(f"{what}: {a.split} ELBO {m['elbo']:.2f} nats (NLL {m['nll']:.2f}, KL {m['kl']:.2f}, {a.samples} sample(s) per image), "
-          f"{m['active_units']} active units; wrote {out}/metrics.json and figures")
+          f"{m['active_units']} active units{_recon_line(m)}; wrote {out}/metrics.json and figures")
     return 0
+
+
+def _recon_line(m: dict) -> str:
+    return f", reconstructions PSNR {m['psnr']:.2f} dB, SSIM {m['ssim']:.3f}" if "psnr" in m else ""
 
 
 def _positive(kind):

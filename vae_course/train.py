@@ -27,7 +27,7 @@ from .models import (ARCHS, LIKELIHOODS, VAE, VAELoss, active_units, build_vae, 
 # %% auto #0
 __all__ = ['LossFn', 'OBJECTIVES', 'PRECISIONS', 'Objective', 'register_objective', 'get_objective', 'TrainConfig',
            'show_progress', 'NonFiniteLossError', 'training_loss', 'fast_bf16', 'resolve_precision', 'Trainer',
-           'eval_batches', 'load_model', 'report_figures']
+           'eval_batches', 'load_model', 'report_figures', 'psnr', 'ssim', 'reconstruction_metrics']
 
 # %% ../nbs/04b_train.ipynb #870ef466
 LossFn = Callable[..., "tuple[torch.Tensor, VAELoss]"]   # (model, x [B, D], cfg, step) -> (scalar loss, record)
@@ -403,3 +403,45 @@ def report_figures(model: VAE, images: torch.Tensor, kl_per_dim, history: list[d
         ax.set_ylim(lo - 5, None); ax.set_xlabel("epoch"); ax.set_ylabel("nats per image"); ax.legend(); f.tight_layout()
         figs["history"] = f
     return figs
+
+# %% ../nbs/04b_train.ipynb #ee3c76e9
+def psnr(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:
+    "Peak signal-to-noise ratio in dB of each image pair: x, y `[B, ...]` -> `[B]` (inf where identical)."
+    mse = (x.double() - y.double()).pow(2).flatten(1).mean(1)                        # [B]
+    return 10 * torch.log10(data_range ** 2 / mse)
+
+
+def _gaussian_window(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
+    "The normalised `[size, size]` Gaussian window of SSIM, in float64."
+    t = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
+    g = torch.exp(-t ** 2 / (2 * sigma ** 2))
+    return torch.outer(g, g) / g.sum() ** 2
+
+
+def ssim(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0, win_size: int = 11, sigma: float = 1.5,
+         k1: float = 0.01, k2: float = 0.03) -> torch.Tensor:
+    "Structural similarity (Wang et al. 2004) of each pair of grey images: x, y `[B, H, W]`, `[B, 1, H, W]` or `[B, 784]` -> `[B]`, the SSIM map's mean over every window that fits."
+    shape = (28, 28) if x.dim() == 2 else x.shape[-2:]
+    x, y = (t.double().reshape(len(t), 1, *shape) for t in (x, y))                  # [B, 1, H, W]
+    if min(shape) < win_size: raise ValueError(f"images of {tuple(shape)} pixels are smaller than the {win_size}x{win_size} window")
+    w = _gaussian_window(win_size, sigma).to(x.device)[None, None]                # [1, 1, 11, 11]
+    f = lambda t: torch.nn.functional.conv2d(t, w)                                 # [B, 1, H-10, W-10]: windows inside
+    mx, my = f(x), f(y)
+    sxx, syy, sxy = f(x * x) - mx * mx, f(y * y) - my * my, f(x * y) - mx * my
+    c1, c2 = (k1 * data_range) ** 2, (k2 * data_range) ** 2
+    s = (2 * mx * my + c1) * (2 * sxy + c2) / ((mx * mx + my * my + c1) * (sxx + syy + c2))
+    return s.flatten(1).mean(1)                                                    # [B]
+
+
+@torch.no_grad()
+def reconstruction_metrics(model: VAE, batches) -> dict:
+    "Mean PSNR (dB) and SSIM of the model's reconstructions (mean images from the posterior means, clipped to [0, 1]) of the grey images in `batches` `[B, 784]`."
+    was_training = model.training
+    model.eval()
+    p, s = [], []
+    for x in batches:
+        x = x[0] if isinstance(x, (tuple, list)) else x
+        r = model.reconstruct(x).reshape(x.shape).clamp(0, 1)                     # [B, 784]
+        p.append(psnr(r, x)); s.append(ssim(r, x))
+    model.train(was_training)
+    return {"psnr": torch.cat(p).mean().item(), "ssim": torch.cat(s).mean().item()}
