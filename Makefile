@@ -4,6 +4,13 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 SLOW   ?= 0
 export SLOW
+# TORCH_INDEX: a package index to take torch and torchvision from before the rest, e.g. PyTorch's
+# CPU-only wheels on a laptop without a GPU (a few hundred MB instead of ~3 GB of CUDA wheels):
+#   make install TORCH_INDEX=https://download.pytorch.org/whl/cpu
+# Empty (the default): torch comes with the other requirements, from pip's usual indexes.
+TORCH_INDEX ?=
+# torch's and torchvision's version ranges, read from settings.ini's requirements (one source).
+TORCH_SPECS := $(shell sed -n 's/^requirements *= *//p' settings.ini | tr ' ' '\n' | grep -E '^torch(vision)?([<>=!~]|$$)')
 
 .PHONY: help install course test slow docs bench sync export pretrained reproduce clean
 
@@ -14,11 +21,14 @@ help:  ## list the targets
 $(BIN)/.installed: settings.ini setup.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip >/dev/null
+ifneq ($(strip $(TORCH_INDEX)),)
+	$(BIN)/python -m pip install --index-url "$(TORCH_INDEX)" $(foreach s,$(TORCH_SPECS),'$(s)')
+endif
 	$(BIN)/python -m pip install -e ".[dev]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	@touch $@
 
-install: $(BIN)/.installed  ## create or update the virtual environment in .venv/
+install: $(BIN)/.installed  ## create or update the virtual environment in .venv/ (TORCH_INDEX=URL: torch from that index first)
 
 course: install  ## execute every notebook in order, saving outputs (SLOW=1 also runs `#| slow` cells)
 	$(BIN)/python tools/run_notebooks.py
