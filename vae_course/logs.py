@@ -5,28 +5,17 @@
 # %% ../nbs/96_logging.ipynb #97c2311b
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
 
 import torch
 
 from .models import image_grid
-from .train import OBJECTIVES, Trainer, TrainConfig, eval_batches
+from .train import Trainer, TrainConfig, eval_batches
 import vae_course.objectives                              # registers 'beta_vae'
-from .objectives import beta_schedule
 
 # %% auto #0
 __all__ = ['TENSORBOARD_INSTALL', 'require_tensorboard', 'TensorBoardLogger']
-
-# %% ../nbs/96_logging.ipynb #3896bdb9
-def _beta_vae_beta(cfg: TrainConfig, step: int) -> float:
-    "The β-VAE objective's KL weight at optimiser step `step`: its schedule, as its loss computes it."
-    return beta_schedule(cfg.kl_schedule, cfg.beta, cfg.warmup_steps, cfg.cycle_steps, cfg.cycle_ratio)(step)
-
-
-if OBJECTIVES["beta_vae"].beta is None:                    # until notebook 05 declares it with its objective
-    OBJECTIVES["beta_vae"] = dataclasses.replace(OBJECTIVES["beta_vae"], beta=_beta_vae_beta)
 
 # %% ../nbs/96_logging.ipynb #a2642101
 TENSORBOARD_INSTALL = "pip install vae-course[tensorboard]"

@@ -160,7 +160,7 @@ def beta_vae_objective(out: VAELoss, beta: float, free_bits: float = 0.0, group_
 # %% ../nbs/05_beta_vae.ipynb #afdb2239
 def _beta_vae_loss(model: VAE, x: Tensor, cfg: TrainConfig, step: int) -> tuple[Tensor, VAELoss]:
     "β-VAE objective at optimiser step `step`: β from the config's schedule, free bits if `cfg.free_bits` > 0."
-    beta = beta_schedule(cfg.kl_schedule, cfg.beta, cfg.warmup_steps, cfg.cycle_steps, cfg.cycle_ratio)(step)
+    beta = _beta_vae_beta(cfg, step)
     out = model.loss(x, beta=beta, n_samples=None if cfg.n_samples == 1 else cfg.n_samples)
     if cfg.free_bits: return beta_vae_objective(out, beta, cfg.free_bits), out   # the record keeps the true KL
     return out.loss, out
@@ -173,5 +173,11 @@ def _check_beta_vae(cfg: TrainConfig) -> None:
         raise ValueError(f"free_bits must be a finite number of nats >= 0, got {cfg.free_bits!r}")
 
 
+def _beta_vae_beta(cfg: TrainConfig, step: int) -> float:
+    "The KL weight β at optimiser step `step`, from the config's schedule (what the trainer logs)."
+    return beta_schedule(cfg.kl_schedule, cfg.beta, cfg.warmup_steps, cfg.cycle_steps, cfg.cycle_ratio)(step)
+
+
 _BETA_VAE = register_objective("beta_vae", _beta_vae_loss, _check_beta_vae,
-                               "NLL + β(step) × KL, β from kl_schedule, with a free-bits floor λ = free_bits per latent dimension")
+                               "NLL + β(step) × KL, β from kl_schedule, with a free-bits floor λ = free_bits per latent dimension",
+                               beta=_beta_vae_beta)
