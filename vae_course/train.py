@@ -236,7 +236,7 @@ class Trainer:
         self._loss = _compiled(self.objective.loss) if self.compiled else self.objective.loss
 
     def _use_compile(self) -> bool:
-        "Compile the loss? 'on'/'off' as asked; 'auto': for runs of >= 2,000 optimiser steps (decided from the config, so a resumed run compiles as the first did)."
+        "Compile the loss? 'on'/'off' as asked; 'auto': for runs of >= 2,000 optimiser steps (decided from the config, so a resumed run with the same `epochs` compiles as the first did)."
         if self.cfg.compile != "auto": return self.cfg.compile == "on"
         return self.cfg.epochs * len(self.train_batches) >= 2000
     @property
