@@ -4,7 +4,11 @@
 Trains each row of `vae_course.iwae.BURDA_TABLE1` through Burda et al.'s schedule (3,280 epochs:
 3^i epochs at lr 1e-3 * 10^(-i/7), i = 0..7, batch 20, dynamically binarized MNIST, all 60,000
 training images), resuming from OUT/06_<row>/checkpoint.pt when it exists, so the run can be
-stopped and restarted at any time (or limited with --budget-hours per session). Then evaluates each
+stopped and restarted at any time (or limited with --budget-hours per session). At the end of each
+stage (epochs 1, 4, 13, 40, 121, 364, 1093, 3280) it estimates the k = 5000 NLL of the first
+--curve-images test images and appends it to OUT/06_<row>/curve.csv: the learning curve at equal
+epochs, whatever stretches the run was split into. A --batch-size other than the paper's 20 runs
+in OUT/06_<row>_b<size>/, so the two never share a checkpoint. Then evaluates each
 row with k = 5000 importance samples on the 10,000 binarized test images (the same images as
 notebook 06) and writes OUT/06_full/table.md and OUT/06_full/results.json.
 
@@ -15,6 +19,7 @@ Examples:
   python tools/reproduce_iwae.py                           # everything, as long as it takes
   python tools/reproduce_iwae.py --budget-hours 8          # at most 8 hours of training per row now
   python tools/reproduce_iwae.py --device cuda --rows iwae_k50
+  python tools/reproduce_iwae.py --rows vae_k1 --batch-size 100 --out results/burda --threads 1
 """
 from __future__ import annotations
 
@@ -30,8 +35,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     import torch
+    from vae_course.io import atomic_write, read_csv, write_csv
     from vae_course.iwae import (BURDA_TABLE1, burda_config, burda_schedule, burda_test_images, fit_schedule,
-                                 table_markdown, table_row)
+                                 log_likelihood, table_markdown, table_row)
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", nargs="+", default=list(BURDA_TABLE1), choices=list(BURDA_TABLE1), help="rows to run")
@@ -45,30 +51,63 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-compile", action="store_true", help="evaluate without torch.compile")
     ap.add_argument("--data-root", default=None, help="data root holding MNIST/raw (default: $VAE_COURSE_DATA)")
     ap.add_argument("--train-size", type=int, default=None, help="train on the first N images only (smoke tests)")
+    ap.add_argument("--batch-size", type=int, default=20, help="training batch size (default: the paper's 20)")
+    ap.add_argument("--curve-images", type=int, default=1000,
+                    help="test images for the NLL at each stage's end, in curve.csv (default 1000; 0: no curve)")
+    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     a = ap.parse_args(argv)
+    if a.batch_size < 1: ap.error(f"--batch-size must be positive, got {a.batch_size}")
+    if a.threads is not None: torch.set_num_threads(a.threads)
 
     device = ("cuda" if torch.cuda.is_available() else "cpu") if a.device == "auto" else a.device
     schedule = burda_schedule(a.stages)
     out = Path(a.out)
     images = burda_test_images(a.data_root)[:a.n_test]
-    rows = []
     for row in a.rows:
-        cfg = burda_config(row, device=device, data_root=a.data_root, epochs=schedule[-1][0], train_size=a.train_size)
+        cfg = burda_config(row, device=device, data_root=a.data_root, epochs=schedule[-1][0], train_size=a.train_size,
+                           batch_size=a.batch_size)
+        run = out / (f"06_{row}" if a.batch_size == 20 else f"06_{row}_b{a.batch_size}")
         t0 = time.perf_counter()
-        t = fit_schedule(cfg, out / f"06_{row}", schedule,
-                         budget_s=None if a.budget_hours is None else 3600 * a.budget_hours, progress=True)
+        budget = None if a.budget_hours is None else 3600 * a.budget_hours
+        for stage in range(1, len(schedule) + 1):             # one stage at a time, so the curve is taken at its end
+            left = None if budget is None else budget - (time.perf_counter() - t0)
+            if left is not None and left <= 0: break
+            t = fit_schedule(cfg, run, schedule[:stage], budget_s=left, progress=True)
+            if t.epoch < schedule[stage - 1][0]: break        # the budget ran out inside this stage
+            if a.curve_images: _curve_point(t, run / "curve.csv", images[:a.curve_images], a.k, log_likelihood,
+                                            read_csv, write_csv, compile=not a.no_compile)
         print(f"{row}: epoch {t.epoch} of {schedule[-1][0]} ({(time.perf_counter() - t0) / 60:.1f} min this session)",
               flush=True)
-        r = table_row(row, t, images.to(t.device), k=a.k, compile=not a.no_compile, progress=True)
-        print(f"{row}: test NLL {r['nll']:.2f} ± {r['mc_se']:.3f} nats (k = {a.k}, {r['n_images']:,} images), "
+        if t.epoch < schedule[-1][0]:
+            print(f"{row}: not evaluated on the test set: its schedule is not finished (run again to resume)", flush=True)
+            continue
+        if not (run / "result.json").exists():                 # a finished run is scored once
+            r = table_row(row, t, images.to(t.device), k=a.k, compile=not a.no_compile, progress=True)
+            r.update(run=run.name, batch_size=a.batch_size, stages=len(schedule))
+            atomic_write(run / "result.json", json.dumps(r, indent=1) + "\n")
+        r = json.loads((run / "result.json").read_text())
+        print(f"{row}: test NLL {r['nll']:.2f} ± {r['mc_se']:.3f} nats (k = {r['k']}, {r['n_images']:,} images), "
               f"{r['active_units']} active units; Burda et al.: {BURDA_TABLE1[row]['nll']:.2f}", flush=True)
-        rows.append(r)
-    res = out / "06_full"
-    res.mkdir(parents=True, exist_ok=True)
-    (res / "results.json").write_text(json.dumps(rows, indent=1) + "\n")
-    (res / "table.md").write_text(table_markdown(rows) + "\n")
-    print(table_markdown(rows))
+    rows = [json.loads(f.read_text()) for f in sorted(out.glob("06_*/result.json"))]   # every finished run in OUT
+    if rows:
+        res = out / "06_full"
+        res.mkdir(parents=True, exist_ok=True)
+        atomic_write(res / "results.json", json.dumps(rows, indent=1) + "\n")
+        atomic_write(res / "table.md", table_markdown(rows) + "\n")
+        print(table_markdown(rows))
     return 0
+
+
+def _curve_point(t, path: Path, images, k: int, log_likelihood, read_csv, write_csv, **kw) -> None:
+    "Append the k-sample test NLL of `images` at the trainer's epoch to the CSV at `path`, unless it is already there."
+    rows = read_csv(path) if path.exists() else []
+    if any(int(r["epoch"]) == t.epoch for r in rows): return
+    ll = log_likelihood(t.eval_model, images.to(t.device), k=k, **kw)
+    rows.append(dict(epoch=t.epoch, lr=t.cfg.lr, batch_size=t.cfg.batch_size, n_images=len(images), k=k,
+                     nll=round(ll.nll, 4), mc_se=round(ll.mc_se, 4), data_se=round(ll.data_se, 4),
+                     train_s=round(sum(r["seconds"] for r in t.history), 1), eval_s=round(ll.seconds, 1)))
+    write_csv(path, rows)
+    print(f"curve: epoch {t.epoch}: NLL {ll.nll:.2f} ± {ll.data_se:.2f} on {len(images)} test images", flush=True)
 
 
 if __name__ == "__main__":
