@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             if left is not None and left <= 0: break
             t = fit_schedule(cfg, run, schedule[:stage], budget_s=left, progress=True)
             if t.epoch < schedule[stage - 1][0]: break        # the budget ran out inside this stage
+            if t.epoch > schedule[stage - 1][0]: continue     # a resumed run past this stage: its point was taken then
             if a.curve_images: _curve_point(t, run / "curve.csv", images[:a.curve_images], a.k, log_likelihood,
                                             read_csv, write_csv, compile=not a.no_compile)
         print(f"{row}: epoch {t.epoch} of {schedule[-1][0]} ({(time.perf_counter() - t0) / 60:.1f} min this session)",
