@@ -54,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch-size", type=int, default=20, help="training batch size (default: the paper's 20)")
     ap.add_argument("--curve-images", type=int, default=1000,
                     help="test images for the NLL at each stage's end, in curve.csv (default 1000; 0: no curve)")
+    ap.add_argument("--score", action="store_true",
+                    help="score a finished schedule of fewer than 8 stages on the test set too (default: only the full one)")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     a = ap.parse_args(argv)
     if a.batch_size < 1: ap.error(f"--batch-size must be positive, got {a.batch_size}")
@@ -82,7 +84,11 @@ def main(argv: list[str] | None = None) -> int:
         if t.epoch < schedule[-1][0]:
             print(f"{row}: not evaluated on the test set: its schedule is not finished (run again to resume)", flush=True)
             continue
-        if not (run / "result.json").exists():                 # a finished run is scored once
+        if a.stages < 8 and not a.score:
+            print(f"{row}: {a.stages} of 8 stages done; not scored on the test set (pass --score to score it)", flush=True)
+            continue
+        old = json.loads((run / "result.json").read_text()) if (run / "result.json").exists() else None
+        if old is None or old["epochs"] != t.epoch:             # scored once per epoch count, replaced when trained on
             r = table_row(row, t, images.to(t.device), k=a.k, compile=not a.no_compile, progress=True)
             r.update(run=run.name, batch_size=a.batch_size, stages=len(schedule))
             atomic_write(run / "result.json", json.dumps(r, indent=1) + "\n")

@@ -1,0 +1,53 @@
+"""tools/reproduce_iwae.py on a tiny budget: the curve of a run split into stretches is the curve of
+one run (a point at every stage end, at that stage's learning rate, none elsewhere), a partial
+schedule is not scored unless asked, and a scored run's result is at its last stage end."""
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+
+
+def _data_available() -> bool:
+    try:
+        from vae_course.data import load_split
+        load_split("mnist", "test")
+        return True
+    except Exception:
+        return False
+
+
+pytestmark = pytest.mark.skipif(not _data_available(), reason="MNIST not found (set VAE_COURSE_DATA)")
+TINY = ["--rows", "vae_k1", "--train-size", "200", "--batch-size", "50", "--curve-images", "8", "--k", "16",
+        "--n-test", "24", "--threads", "1"]
+
+
+def test_curve_across_stretches_and_scoring(tmp_path, monkeypatch):
+    monkeypatch.setenv("VAE_COURSE_QUIET", "1")
+    import reproduce_iwae
+    from vae_course.io import read_csv
+    from vae_course.iwae import burda_config, burda_runs, burda_schedule, fit_schedule
+    run = tmp_path / "06_vae_k1_b50"
+    # A first stretch that stopped mid-stage: epoch 2 of the schedule, whose first stage ends at epoch 1.
+    fit_schedule(burda_config("vae_k1", device="cpu", epochs=2, train_size=200, batch_size=50), run, [(2, 1e-3)])
+    assert reproduce_iwae.main(TINY + ["--out", str(tmp_path), "--stages", "3"]) == 0
+    ends = dict(burda_schedule(3))
+    curve = read_csv(run / "curve.csv")
+    assert [p["epoch"] for p in curve] == [4, 13]          # not epoch 2: stage 1 had ended before this stretch
+    for p in curve:
+        assert p["lr"] == pytest.approx(ends[p["epoch"]], rel=1e-12)
+        assert (p["batch_size"], p["k"], p["n_images"]) == (50, 16, 8)
+    assert not (run / "result.json").exists()              # 3 of 8 stages: not scored without --score
+    # The next stretch continues the same curve, and --score scores it at its last stage end.
+    assert reproduce_iwae.main(TINY + ["--out", str(tmp_path), "--stages", "4", "--score"]) == 0
+    assert [p["epoch"] for p in read_csv(run / "curve.csv")] == [4, 13, 40]
+    result = json.loads((run / "result.json").read_text())
+    assert (result["epochs"], result["n_images"], result["batch_size"]) == (40, 24, 50)
+    assert json.loads((tmp_path / "06_full" / "results.json").read_text()) == [result]
+    runs = burda_runs(tmp_path)
+    assert list(runs) == ["06_vae_k1_b50"] and runs["06_vae_k1_b50"]["batch_size"] == 50
+    assert runs["06_vae_k1_b50"]["result"] == result
