@@ -69,8 +69,13 @@ export: install  ## export the package from the notebooks and clean them
 pretrained: install  ## retrain the shipped models (vae_course/pretrained/) and the site's decoder files (nbs/explorer_*.json)
 	nice -n 10 $(BIN)/python tools/make_pretrained.py
 
-reproduce: install  ## notebook 06: Burda et al. Table 1, full resumable schedule + k=5000 evaluation (BUDGET_HOURS=8 limits one session)
-	$(BIN)/python tools/reproduce_iwae.py $(if $(BUDGET_HOURS),--budget-hours $(BUDGET_HOURS))
+# make reproduce continues the runs kept in results/burda/ (one checkpoint per run, resumed across sessions).
+# ROWS: rows of Table 1 (default: the one-layer rows; vae2_k1 iwae2_k5 iwae2_k50 are the two-layer ones);
+# BATCH: the training batch (default: the paper's 20); BUDGET_HOURS: training per row in this session.
+REPRO_OUT ?= results/burda
+BATCH     ?= 20
+reproduce: install  ## notebook 06: Burda et al. Table 1 on the full schedule, resumable, + k=5000 evaluation (ROWS=, BATCH=, BUDGET_HOURS=)
+	nice -n 10 $(BIN)/python tools/reproduce_iwae.py --out $(REPRO_OUT) --batch-size $(BATCH) $(if $(ROWS),--rows $(ROWS)) $(if $(BUDGET_HOURS),--budget-hours $(BUDGET_HOURS))
 
 clean:  ## remove build outputs (keeps .venv)
 	rm -rf _proc _docs nbs/.quarto build dist *.egg-info

@@ -1,7 +1,9 @@
 #!/usr/bin/env python
-"""Reproduce Burda et al. (2016), Table 1, one stochastic layer: VAE (k=1), IWAE k=5 and IWAE k=50.
+"""Reproduce Burda et al. (2016), Table 1: VAE (k=1), IWAE k=5 and IWAE k=50, one stochastic layer
+(`vae_course.iwae.BURDA_TABLE1`, the default rows) or two (`vae_course.beyond_iwae.BURDA_TABLE1_TWO_LAYER`,
+rows vae2_k1, iwae2_k5, iwae2_k50).
 
-Trains each row of `vae_course.iwae.BURDA_TABLE1` through Burda et al.'s schedule (3,280 epochs:
+Trains each row through Burda et al.'s schedule (3,280 epochs:
 3^i epochs at lr 1e-3 * 10^(-i/7), i = 0..7, batch 20, dynamically binarized MNIST, all 60,000
 training images), resuming from OUT/06_<row>/checkpoint.pt when it exists, so the run can be
 stopped and restarted at any time (or limited with --budget-hours per session). At the end of each
@@ -38,9 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     from vae_course.io import atomic_write, read_csv, write_csv
     from vae_course.iwae import (BURDA_TABLE1, burda_config, burda_schedule, burda_test_images, fit_schedule,
                                  log_likelihood, table_markdown, table_row)
+    from vae_course.beyond_iwae import BURDA_TABLE1_TWO_LAYER, burda2_config
+    table = {**BURDA_TABLE1, **BURDA_TABLE1_TWO_LAYER}
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--rows", nargs="+", default=list(BURDA_TABLE1), choices=list(BURDA_TABLE1), help="rows to run")
+    ap.add_argument("--rows", nargs="+", default=list(BURDA_TABLE1), choices=list(table),
+                    help="rows to run (default: the one-layer rows)")
     ap.add_argument("--out", default=str(ROOT / "nbs" / "runs"), help="folder of the 06_<row>/ runs (default: nbs/runs)")
     ap.add_argument("--budget-hours", type=float, default=None,
                     help="training time per row in this session, checked between epochs (default: no limit)")
@@ -66,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(a.out)
     images = burda_test_images(a.data_root)[:a.n_test]
     for row in a.rows:
-        cfg = burda_config(row, device=device, data_root=a.data_root, epochs=schedule[-1][0], train_size=a.train_size,
+        cfg = (burda_config if row in BURDA_TABLE1 else burda2_config)(row, device=device, data_root=a.data_root, epochs=schedule[-1][0], train_size=a.train_size,
                            batch_size=a.batch_size)
         run = out / (f"06_{row}" if a.batch_size == 20 else f"06_{row}_b{a.batch_size}")
         t0 = time.perf_counter()
@@ -94,14 +99,14 @@ def main(argv: list[str] | None = None) -> int:
             atomic_write(run / "result.json", json.dumps(r, indent=1) + "\n")
         r = json.loads((run / "result.json").read_text())
         print(f"{row}: test NLL {r['nll']:.2f} ± {r['mc_se']:.3f} nats (k = {r['k']}, {r['n_images']:,} images), "
-              f"{r['active_units']} active units; Burda et al.: {BURDA_TABLE1[row]['nll']:.2f}", flush=True)
+              f"{r['active_units']} active units; Burda et al.: {table[row]['nll']:.2f}", flush=True)
     rows = [json.loads(f.read_text()) for f in sorted(out.glob("06_*/result.json"))]   # every finished run in OUT
     if rows:
         res = out / "06_full"
         res.mkdir(parents=True, exist_ok=True)
         atomic_write(res / "results.json", json.dumps(rows, indent=1) + "\n")
-        atomic_write(res / "table.md", table_markdown(rows) + "\n")
-        print(table_markdown(rows))
+        atomic_write(res / "table.md", table_markdown(rows, table) + "\n")
+        print(table_markdown(rows, table))
     return 0
 
 

@@ -3,7 +3,9 @@
 
 Cells flagged `#| slow` are skipped unless `--slow` is given (or SLOW=1 in the environment);
 a skipped cell keeps the outputs it already had, so the saved results of a full run survive a
-fast re-run. Usage: python tools/run_notebooks.py [--slow] [NOTEBOOK ...]
+fast re-run. `--slow-cells REGEX` runs only the slow cells whose source matches REGEX (to redo one
+measurement after a change it depends on, without re-running the notebook's other long cells).
+Usage: python tools/run_notebooks.py [--slow | --slow-cells REGEX] [NOTEBOOK ...]
 """
 from __future__ import annotations
 import argparse, json, os, re, sys, time
@@ -32,13 +34,13 @@ def cell_flags(source: str) -> set[str]:
 class CourseClient(NotebookClient):
     "An nbclient that skips `#| slow` cells (keeping their old outputs) unless told otherwise."
 
-    def __init__(self, nb, slow: bool = False, **kw):
+    def __init__(self, nb, slow: bool = False, slow_cells: str | None = None, **kw):
         super().__init__(nb, **kw)
-        self.slow = slow
+        self.slow, self.slow_cells = slow, re.compile(slow_cells) if slow_cells else None
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
         if cell.cell_type == "code" and not self.slow and "slow" in cell_flags(cell.source):
-            return cell
+            if not (self.slow_cells and self.slow_cells.search(cell.source)): return cell
         return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
 
 
@@ -64,10 +66,10 @@ def run_info(times: dict[str, float], slow: bool) -> dict:
                 wall_s={k: round(v, 1) for k, v in times.items()}, total_s=round(sum(times.values()), 1))
 
 
-def run(path: Path, slow: bool, timeout: int) -> float:
+def run(path: Path, slow: bool, timeout: int, slow_cells: str | None = None) -> float:
     nb = nbformat.read(path, as_version=4)
     t0 = time.time()
-    CourseClient(nb, slow=slow, timeout=timeout, kernel_name="python3",
+    CourseClient(nb, slow=slow, slow_cells=slow_cells, timeout=timeout, kernel_name="python3",
                  resources={"metadata": {"path": str(path.parent)}}).execute()
     nb.metadata.pop("widgets", None)          # saved widget state renders as dead widgets on the static site
     for c in nb.cells:                        # ... and so do saved live-widget views: the notebooks show static figures
@@ -83,17 +85,19 @@ def main(argv=None) -> int:
     ap.add_argument("notebooks", nargs="*", type=Path, help="notebooks to run (default: all, in course order)")
     ap.add_argument("--slow", action="store_true", default=os.environ.get("SLOW", "0") not in ("", "0"),
                     help="also run cells flagged `#| slow` (default: SLOW env var)")
+    ap.add_argument("--slow-cells", metavar="REGEX", default=None,
+                    help="also run the `#| slow` cells whose source matches REGEX (the other slow cells keep their outputs)")
     ap.add_argument("--timeout", type=int, default=-1, help="per-cell timeout in seconds (-1: none)")
     a = ap.parse_args(argv)
     os.environ.setdefault("VAE_COURSE_QUIET", "1")   # saved outputs carry no progress-bar debris (kernels inherit it)
-    full = not a.notebooks
+    full = not a.notebooks and not a.slow_cells
     paths = a.notebooks or course_notebooks()
     times = {}
     for p in paths:
         if full and p.name == "index.ipynb":  # the home page shows this run's provenance
             (NBS / "run_info.json").write_text(json.dumps(run_info(times, a.slow), indent=1) + "\n")
         print(f"running {p} ({'with' if a.slow else 'without'} slow cells) ...", flush=True)
-        times[p.stem] = run(p, a.slow, a.timeout)
+        times[p.stem] = run(p, a.slow, a.timeout, a.slow_cells)
         print(f"  {times[p.stem]:.1f} s", flush=True)
     print(f"ran {len(paths)} notebooks in {sum(times.values()):.1f} s")
     return 0

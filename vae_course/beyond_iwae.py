@@ -15,12 +15,13 @@ from torch import Tensor, nn
 from .elbo import diag_gaussian_log_prob, kl_std_normal_per_dim
 from .gradients import reparameterize
 from .models import VAE, Bernoulli, Likelihood
-from .iwae import IWAELoss, _check_count, _check_iwae, _wide
-from .train import TrainConfig, register_objective
+from .iwae import IWAELoss, _check_count, _check_iwae, _wide, burda_schedule
+from .train import TrainConfig, register_arch, register_objective
 
 # %% auto #0
-__all__ = ['ESTIMATORS', 'LogJointFn', 'iwae_estimator_loss', 'vae_log_joint', 'fit_local_gaussian', 'importance_log_marginal',
-           'AmortizationGaps', 'amortization_gaps', 'GaussianLayer', 'TwoLayerVAE', 'two_layer_bound']
+__all__ = ['ESTIMATORS', 'LogJointFn', 'BURDA_TABLE1_TWO_LAYER', 'iwae_estimator_loss', 'vae_log_joint', 'fit_local_gaussian',
+           'importance_log_marginal', 'AmortizationGaps', 'amortization_gaps', 'GaussianLayer', 'TwoLayerVAE',
+           'two_layer_bound', 'burda2_config']
 
 # %% ../nbs/06b_beyond_iwae.ipynb #3451ee46
 ESTIMATORS = ("iwae", "stl", "dreg")   # plain reparameterized gradient, sticking the landing, doubly reparameterized
@@ -187,21 +188,67 @@ class TwoLayerVAE(nn.Module):
                    GaussianLayer([50, 100, 100, 100]), nn.Sequential(
                        nn.Linear(100, 200), nn.Tanh(), nn.Linear(200, 200), nn.Tanh(), nn.Linear(200, x_dim)))
 
-    def log_weights(self, x: Tensor, k: int, generator: torch.Generator | None = None) -> Tensor:
-        "log p(x, z1, z2) - log q(z1, z2 | x) of k ancestral draws from the encoder: x `[B, D]` -> `[k, B]`."
+    def log_weights(self, x: Tensor, k: int, generator: torch.Generator | None = None,
+                    parts: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+        "log p(x, z1, z2) - log q(z1, z2 | x) of k ancestral draws from the encoder: x `[B, D]` -> `[k, B]` (parts=True: and log p(x|z1) `[k, B]`)."
         x = x.reshape(len(x), -1)                                                     # [B, D]
         mu1, lv1 = (_wide(t) for t in self.q1(x))                                     # [B, K1] each
         z1 = reparameterize(mu1, lv1, _check_count(k), generator)                    # [k, B, K1]
         mu2, lv2 = (_wide(t) for t in self.q2(z1))                                    # [k, B, K2] each
         z2 = reparameterize(mu2, lv2, None, generator)                               # [k, B, K2]
         pm1, plv1 = (_wide(t) for t in self.p1(z2))                                   # [k, B, K1] each
+        log_lik = self.likelihood.log_prob(x, _wide(self.px(z1)))                          # [k, B] log p(x | z1)
         log_p = (diag_gaussian_log_prob(z2, torch.zeros_like(z2), torch.zeros_like(z2))   # log p(z2)
                  + diag_gaussian_log_prob(z1, pm1, plv1)                                   # log p(z1 | z2)
-                 + self.likelihood.log_prob(x, _wide(self.px(z1))))                        # log p(x | z1)
+                 + log_lik)
         log_q = diag_gaussian_log_prob(z1, mu1, lv1) + diag_gaussian_log_prob(z2, mu2, lv2)  # log q(z1|x) q(z2|z1)
-        return log_p - log_q
+        return (log_p - log_q, log_lik) if parts else log_p - log_q
+
+    @torch.no_grad()
+    def active_units(self, batches, threshold: float = 0.01, draws: int = 16) -> tuple[int, Tensor]:
+        "Burda et al.'s active units of both layers: Cov_x E_q[z] per unit `[K1 + K2]` (z1's, then z2's) above `threshold`, and their count."
+        m1, m2, g = [], [], torch.Generator(device=next(self.parameters()).device).manual_seed(0)
+        for x in batches:
+            mu1, lv1 = self.q1(x.reshape(len(x), -1))                                      # [B, K1] each
+            m1.append(mu1)                                                                 # E_q z1 = mu1
+            m2.append(self.q2(reparameterize(mu1, lv1, draws, g))[0].mean(0))              # E_q z2 = E_q(z1|x) mu2(z1), `draws` draws
+        v = torch.cat([torch.cat(m1).var(0), torch.cat(m2).var(0)])                        # [K1 + K2]
+        return int((v > threshold).sum()), v
 
 
 def two_layer_bound(model: TwoLayerVAE, x: Tensor, k: int, generator: torch.Generator | None = None) -> Tensor:
     "One draw of L_k per image for the two-layer model (k = 1: the ELBO): x `[B, D]` -> `[B]`."
     return torch.logsumexp(model.log_weights(x, k, generator), 0) - math.log(k)
+
+# %% ../nbs/06b_beyond_iwae.ipynb #8433c518
+BURDA_TABLE1_TWO_LAYER = {  # Burda et al. (2016, ICLR), Table 1, MNIST, two stochastic layers: test NLL with k = 5000
+    "vae2_k1": dict(label="VAE, 2 layers, k = 1", objective="iwae", k=1, nll=85.33, active_units=None),
+    "iwae2_k5": dict(label="IWAE, 2 layers, k = 5", objective="iwae", k=5, nll=83.89, active_units=None),
+    "iwae2_k50": dict(label="IWAE, 2 layers, k = 50", objective="iwae", k=50, nll=82.90, active_units=None),
+}
+
+
+def _build_burda2(likelihood: str, latent: int | None) -> TwoLayerVAE:
+    "Burda et al.'s two-layer model, for the trainer (the config check has refused everything else)."
+    return TwoLayerVAE.burda()
+
+
+def _check_burda2(cfg: TrainConfig) -> None:
+    "The configurations the two-layer model trains with: 'iwae' (k = 1: the ELBO), Bernoulli, no validation, its own sizes."
+    if cfg.objective != "iwae":
+        raise ValueError(f"arch 'burda2' trains with objective='iwae' (n_samples=1 is its ELBO, by Monte Carlo), not {cfg.objective!r}")
+    if cfg.likelihood != "bernoulli": raise ValueError(f"arch 'burda2' has a Bernoulli decoder, not likelihood={cfg.likelihood!r}")
+    if cfg.latent is not None: raise ValueError("arch 'burda2' has fixed latent sizes (100 and 50): leave latent=None")
+    if cfg.validation: raise ValueError("arch 'burda2' has no validation pass (evaluate() is for one-layer VAEs): set validation=False")
+
+
+_BURDA2 = register_arch("burda2", _build_burda2, _check_burda2, "Burda et al.'s 784-200-200-100-100-100-50, two stochastic layers")
+
+
+def burda2_config(row: str, **overrides) -> TrainConfig:
+    "The TrainConfig of a row of BURDA_TABLE1_TWO_LAYER: arch 'burda2', dynamic binarization, 60,000 images, batch 20."
+    if row not in BURDA_TABLE1_TWO_LAYER: raise ValueError(f"unknown row {row!r}; valid: {', '.join(BURDA_TABLE1_TWO_LAYER)}")
+    r = BURDA_TABLE1_TWO_LAYER[row]
+    kw = dict(arch="burda2", likelihood="bernoulli", binarization="dynamic", validation=False, batch_size=20,
+              objective=r["objective"], n_samples=r["k"], epochs=burda_schedule()[-1][0])
+    return TrainConfig(**(kw | overrides))

@@ -5,15 +5,17 @@
 # %% ../nbs/06_iwae.ipynb #fa7c6878
 from __future__ import annotations
 
+import json
 import math
 import os
+import re
 import time
 import warnings
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from .elbo import diag_gaussian_log_prob, kl_std_normal_per_dim
 from .gradients import reparameterize
@@ -23,7 +25,7 @@ from .train import resolve_precision, show_progress
 # %% auto #0
 __all__ = ['COMPILE_MIN_SAMPLES', 'BURDA_TABLE1', 'log_weights', 'IWAELoss', 'iwae_loss', 'iwae_bound', 'effective_sample_size',
            'LogLikelihood', 'log_likelihood', 'burda_schedule', 'burda_config', 'fit_schedule', 'burda_test_images',
-           'table_row', 'table_markdown']
+           'table_row', 'table_markdown', 'burda_runs']
 
 # %% ../nbs/06_iwae.ipynb #14bee3db
 def _wide(t: Tensor) -> Tensor:
@@ -65,9 +67,24 @@ class IWAELoss(VAELoss):
     bound: Tensor   # [B] L_k = log (1/k) sum_i w_i, one draw of it per image
 
 
+def _own_weights_loss(model: nn.Module, x: Tensor, k: int, chunk_size: int | None,
+                      generator: torch.Generator | None) -> IWAELoss:
+    "`iwae_loss` for a model that scores its own draws (`model.log_weights(x, c, generator, parts=True)`)."
+    x = x.reshape(len(x), -1)                                                                 # [B, D]
+    lse, ll_sum, lw_sum = [], 0.0, 0.0
+    for c in _chunks(_check_count(k), chunk_size):
+        lw, ll = model.log_weights(x, c, generator, parts=True)                               # [c, B] each
+        lse.append(torch.logsumexp(lw, 0))                                                    # [B]
+        ll_sum, lw_sum = ll_sum + ll.sum(0), lw_sum + lw.sum(0)                               # [B] each
+    bound = torch.logsumexp(torch.stack(lse), 0) - math.log(k)                                # [B]
+    kl = (ll_sum - lw_sum) / k                                                                # [B] Monte-Carlo KL of the whole code
+    return IWAELoss(loss=-bound.mean(), nll=-ll_sum / k, kl=kl, kl_per_dim=kl.unsqueeze(-1), bound=bound)
+
+
 def iwae_loss(model: VAE, x: Tensor, k: int, chunk_size: int | None = None,
               generator: torch.Generator | None = None) -> IWAELoss:
     "The bound L_k of x `[B, ...]` from k samples (log-sum-exp over chunks of `chunk_size`), as a loss record."
+    if not isinstance(model, VAE): return _own_weights_loss(model, x, k, chunk_size, generator)
     mu, logvar = (_wide(t) for t in model.encode(x))                                          # [B, K] each
     x = x.reshape(len(x), -1)                                                                 # [B, D]
     lse, ll_sum = [], 0.0
@@ -127,6 +144,12 @@ class LogLikelihood:
 COMPILE_MIN_SAMPLES = 1_000_000   # compile=None compiles the log-weights for at least this many images x samples
 
 
+def _accumulate(lse1: Tensor, lse2: Tensor, lw: Tensor) -> tuple[Tensor, Tensor]:
+    "Running log sum w and log sum w² `[b]`, float64, with a chunk of log-weights `[c, b]` added."
+    lw = lw.double()
+    return torch.logaddexp(lse1, torch.logsumexp(lw, 0)), torch.logaddexp(lse2, torch.logsumexp(2 * lw, 0))
+
+
 def log_likelihood(model: VAE, images: Tensor, k: int = 5000, batch_size: int = 100, chunk_size: int = 50,
                    seed: int = 0, compile: bool | None = None, precision: str = "auto",
                    progress: bool | None = None) -> LogLikelihood:
@@ -150,7 +173,8 @@ def log_likelihood(model: VAE, images: Tensor, k: int = 5000, batch_size: int = 
     dev = next(model.parameters()).device
     g = torch.Generator(device=dev).manual_seed(seed)
     bf16 = resolve_precision(precision, dev) == "bf16"
-    if compile is None: compile = len(images) * k >= COMPILE_MIN_SAMPLES
+    own = not isinstance(model, VAE)                            # a model that scores its own draws: never compiled
+    if compile is None: compile = len(images) * k >= COMPILE_MIN_SAMPLES and not own
     fn = _log_weights
     if compile:
         torch._dynamo.reset()                                   # a fresh cache per call: no stale guards on old models
@@ -164,11 +188,12 @@ def log_likelihood(model: VAE, images: Tensor, k: int = 5000, batch_size: int = 
                   desc=f"log p(x), k={k}") as bar:
             for i in range(0, len(images), batch_size):
                 x = images[i:i + batch_size].to(dev)
-                mu, logvar = (_wide(t) for t in model.encode(x))                             # [b, K] each
+                if not own: mu, logvar = (_wide(t) for t in model.encode(x))                 # [b, K] each
                 x = x.reshape(len(x), -1)                                                    # [b, D]
                 lse1 = torch.full((len(x),), -math.inf, dtype=torch.float64, device=dev)     # log sum w
                 lse2 = lse1.clone()                                                          # log sum w^2
                 for c in _chunks(k, chunk_size):
+                    if own: lse1, lse2 = _accumulate(lse1, lse2, model.log_weights(x, c, g)); continue
                     z = reparameterize(mu, logvar, c, g)                                     # [c, b, K]
                     try: lw = fn(model, x, mu, logvar, z)[0]                                 # [c, b]
                     except Exception as e:
@@ -176,9 +201,7 @@ def log_likelihood(model: VAE, images: Tensor, k: int = 5000, batch_size: int = 
                         warnings.warn(f"torch.compile failed ({type(e).__name__}: {e}); continuing without it")
                         fn = _log_weights
                         lw = fn(model, x, mu, logvar, z)[0]
-                    lw = lw.double()
-                    lse1 = torch.logaddexp(lse1, torch.logsumexp(lw, 0))
-                    lse2 = torch.logaddexp(lse2, torch.logsumexp(2 * lw, 0))
+                    lse1, lse2 = _accumulate(lse1, lse2, lw)
                 for name, v in zip(out, _log_p_and_se(lse1, lse2, k)): out[name].append(v.cpu())
                 bar.update(len(x))
     finally:
@@ -268,20 +291,42 @@ def table_row(row: str, t: Trainer, images: Tensor, k: int = 5000, **kw) -> dict
     model = t.eval_model
     ll = log_likelihood(model, images, k=k, **kw)
     batches = [images[i:i + 1000] for i in range(0, len(images), 1000)]
-    n_act, au_var = active_units(posterior_means(model, batches))
+    if isinstance(model, VAE):
+        n_act, au_var = active_units(posterior_means(model, batches))
+        elbo = evaluate(model, batches, n_samples=50)["elbo"]
+    else:                                                   # a model with its own weights and its own active units
+        n_act, au_var = model.active_units(batches)
+        g = torch.Generator(device=images.device).manual_seed(0)
+        with torch.no_grad(): elbo = torch.cat([model.log_weights(b, 50, g).mean(0) for b in batches]).mean().item()
     return dict(row=row, nll=ll.nll, mc_se=ll.mc_se, data_se=ll.data_se, k=k, n_images=len(images),
-                elbo=evaluate(model, batches, n_samples=50)["elbo"], active_units=n_act, au_var=au_var.tolist(),
+                elbo=elbo, active_units=n_act, au_var=au_var.tolist(),
                 ess_median=ll.ess.median().item(), epochs=t.epoch, train_s=sum(r["seconds"] for r in t.history),
                 eval_s=ll.seconds, device=str(t.device), threads=torch.get_num_threads())
 
 
-def table_markdown(rows: list[dict]) -> str:
-    "Our rows beside Burda et al.'s Table 1, with the gap in nats, as a Markdown table."
+def table_markdown(rows: list[dict], table: dict | None = None) -> str:
+    "Our rows beside Burda et al.'s Table 1 (`table`: its rows by name, default BURDA_TABLE1), with the gap in nats, as a Markdown table."
+    table = BURDA_TABLE1 if table is None else table
     lines = ["| model | epochs | training | test images | NLL, ours | NLL, Burda et al. | gap | −ELBO, ours | active units, ours / theirs |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        p = BURDA_TABLE1[r["row"]]
+        p = table[r["row"]]
         lines.append(f"| {p['label']} | {r['epochs']} | {r['train_s'] / 60:.1f} min | {r['n_images']:,} | "
                      f"**{r['nll']:.2f}** ± {r['mc_se']:.3f} (k = {r['k']}) | {p['nll']:.2f} | {r['nll'] - p['nll']:+.2f} | "
-                     f"{-r['elbo']:.2f} | {r['active_units']} / {p['active_units']} |")
+                     f"{-r['elbo']:.2f} | {r['active_units']} / {p['active_units'] if p.get('active_units') is not None else '—'} |")
     return "\n".join(lines)
+
+# %% ../nbs/06_iwae.ipynb #1a955ff2
+def burda_runs(folder: str | os.PathLike, table: dict | None = None) -> dict[str, dict]:
+    """The reproduction runs in `folder` (OUT of tools/reproduce_iwae.py), by folder name: the row of
+    `table` (default BURDA_TABLE1), the batch size, the curve (k-sample NLL of a fixed test subset at
+    each finished stage) and, once the schedule is finished, the result on all test images (else None)."""
+    from vae_course.io import read_csv
+    table, runs = BURDA_TABLE1 if table is None else table, {}
+    for d in sorted(Path(folder).glob("06_*")):
+        m = re.fullmatch(r"06_(.+?)(?:_b(\d+))?", d.name)
+        if not (d / "curve.csv").exists() or not m or m.group(1) not in table: continue
+        res = d / "result.json"
+        runs[d.name] = dict(row=m.group(1), batch_size=int(m.group(2) or 20), curve=read_csv(d / "curve.csv"),
+                            result=json.loads(res.read_text()) if res.exists() else None)
+    return runs

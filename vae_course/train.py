@@ -16,6 +16,7 @@ from typing import Callable, Sequence
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from .checkpoints import CHECKPOINT_FORMAT, CheckpointError, load_checkpoint, save_checkpoint
 from .io import read_csv, write_csv
@@ -25,9 +26,10 @@ from .models import (ARCHS, LIKELIHOODS, VAE, VAELoss, active_units, build_vae, 
                                posterior_means, show_images)
 
 # %% auto #0
-__all__ = ['LossFn', 'OBJECTIVES', 'PRECISIONS', 'Objective', 'register_objective', 'get_objective', 'TrainConfig',
-           'show_progress', 'NonFiniteLossError', 'training_loss', 'fast_bf16', 'resolve_precision', 'Trainer',
-           'eval_batches', 'load_model', 'report_figures', 'psnr', 'ssim', 'reconstruction_metrics']
+__all__ = ['LossFn', 'OBJECTIVES', 'MODELS', 'PRECISIONS', 'Objective', 'register_objective', 'get_objective', 'Arch',
+           'register_arch', 'build_model', 'TrainConfig', 'show_progress', 'NonFiniteLossError', 'training_loss',
+           'fast_bf16', 'resolve_precision', 'Trainer', 'eval_batches', 'load_model', 'report_figures', 'psnr', 'ssim',
+           'reconstruction_metrics']
 
 # %% ../nbs/04b_train.ipynb #870ef466
 LossFn = Callable[..., "tuple[torch.Tensor, VAELoss]"]   # (model, x [B, D], cfg, step) -> (scalar loss, record)
@@ -83,6 +85,36 @@ def _check_elbo(cfg: "TrainConfig") -> None:
 register_objective("elbo", _elbo_loss, _check_elbo, "minus the ELBO, with a constant weight beta on the KL term",
                    beta=lambda cfg, step: cfg.beta)
 
+# %% ../nbs/04b_train.ipynb #cde147dd
+@dataclass(frozen=True)
+class Arch:
+    "A model family registered by a later module: how to build it, and the checks of the config fields it cannot use."
+    name: str
+    build: Callable[[str, "int | None"], nn.Module]   # (likelihood, latent) -> an untrained model
+    check: Callable[["TrainConfig"], None] | None = None   # raises ValueError naming a field it cannot use
+    help: str = ""
+
+
+MODELS: dict[str, Arch] = {}
+
+
+def register_arch(name: str, build: Callable, check: Callable | None = None, help: str = "") -> Arch:
+    "Register `build(likelihood, latent) -> model` under `name` so that `TrainConfig(arch=name)` trains it; returns the `Arch`."
+    if not (isinstance(name, str) and name.isidentifier()):
+        raise ValueError(f"an architecture's name must be an identifier such as 'my_model', got {name!r}")
+    if name in ARCHS: raise ValueError(f"{name!r} is one of notebook 04's architectures: choose another name")
+    MODELS[name] = arch = Arch(name, build, check, help)
+    return arch
+
+
+def build_model(arch: str, likelihood: str = "bernoulli", latent: int | None = None) -> nn.Module:
+    "An untrained model by name: one of `ARCHS` (a `VAE`, by `build_vae`) or a registered `MODELS` entry."
+    if arch in MODELS: return MODELS[arch].build(likelihood, latent)
+    if arch in ARCHS: return build_vae(arch, likelihood, latent)
+    raise ValueError(f"unknown arch {arch!r}; valid: {', '.join([*ARCHS, *MODELS])}. An architecture of a later "
+                     "notebook is registered by the module that defines it, so import that module first (in this "
+                     "course vae_course.beyond_iwae registers 'burda2')")
+
 # %% ../nbs/04b_train.ipynb #4b5a94d6
 def _opt(default, help: str):
     return field(default=default, metadata={"help": help})
@@ -121,7 +153,8 @@ class TrainConfig:
 
     def __post_init__(self):
         def bad(msg): raise ValueError(f"TrainConfig: {msg}")
-        if self.arch not in ARCHS: bad(f"unknown arch {self.arch!r}; valid: {', '.join(ARCHS)}")
+        if self.arch not in ARCHS and self.arch not in MODELS:
+            bad(f"unknown arch {self.arch!r}; valid: {', '.join([*ARCHS, *MODELS])} (vae_course.beyond_iwae registers 'burda2' when imported)")
         if self.likelihood not in LIKELIHOODS: bad(f"unknown likelihood {self.likelihood!r}; valid: {', '.join(LIKELIHOODS)}")
         if self.dataset not in DATASETS: bad(f"unknown dataset {self.dataset!r}; valid: {', '.join(DATASETS)}")
         if self.binarization not in BINARIZATIONS: bad(f"unknown binarization {self.binarization!r}; valid: {', '.join(BINARIZATIONS)}")
@@ -140,6 +173,7 @@ class TrainConfig:
         try:                                              # the checks that belong to the objective live with it
             obj = get_objective(self.objective)
             if obj.check is not None: obj.check(self)
+            if self.arch in MODELS and MODELS[self.arch].check is not None: MODELS[self.arch].check(self)   # and the model's
         except ValueError as e: bad(str(e))
 
     @classmethod
@@ -212,7 +246,7 @@ class Trainer:
         self.device = _device(config.device)
         self.precision = resolve_precision(config.precision, self.device)   # 'fp32' or 'bf16'
         torch.manual_seed(config.seed)
-        self.model = build_vae(config.arch, config.likelihood, config.latent).to(self.device)
+        self.model = build_model(config.arch, config.likelihood, config.latent).to(self.device)
         fused = self.device.type in ("cpu", "cuda")
         self.opt = torch.optim.Adam(self.model.parameters(), lr=config.lr, fused=fused)
         self.ema = (torch.optim.swa_utils.AveragedModel(
@@ -366,7 +400,7 @@ def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu"
     "The model a checkpoint describes, with its weights (the EMA of the weights when it has one), and the checkpoint."
     state = load_checkpoint(path, map_location)
     c = state.get("config", {})
-    try: model = build_vae(c["arch"], c["likelihood"], c.get("latent")).to(map_location)
+    try: model = build_model(c["arch"], c["likelihood"], c.get("latent")).to(map_location)
     except (KeyError, ValueError) as e: raise CheckpointError(f"{path} has no usable model config ({e})") from None
     weights = state["model"]
     if state.get("ema"):  # evaluate the moving average of the weights, as the trainer does
