@@ -84,7 +84,7 @@ def _own_weights_loss(model: nn.Module, x: Tensor, k: int, chunk_size: int | Non
 def iwae_loss(model: VAE, x: Tensor, k: int, chunk_size: int | None = None,
               generator: torch.Generator | None = None) -> IWAELoss:
     "The bound L_k of x `[B, ...]` from k samples (log-sum-exp over chunks of `chunk_size`), as a loss record."
-    if not isinstance(model, VAE): return _own_weights_loss(model, x, k, chunk_size, generator)
+    if hasattr(model, "log_weights"): return _own_weights_loss(model, x, k, chunk_size, generator)
     mu, logvar = (_wide(t) for t in model.encode(x))                                          # [B, K] each
     x = x.reshape(len(x), -1)                                                                 # [B, D]
     lse, ll_sum = [], 0.0
@@ -173,7 +173,7 @@ def log_likelihood(model: VAE, images: Tensor, k: int = 5000, batch_size: int = 
     dev = next(model.parameters()).device
     g = torch.Generator(device=dev).manual_seed(seed)
     bf16 = resolve_precision(precision, dev) == "bf16"
-    own = not isinstance(model, VAE)                            # a model that scores its own draws: never compiled
+    own = hasattr(model, "log_weights")                        # a model that scores its own draws: never compiled
     if compile is None: compile = len(images) * k >= COMPILE_MIN_SAMPLES and not own
     fn = _log_weights
     if compile:
@@ -291,7 +291,7 @@ def table_row(row: str, t: Trainer, images: Tensor, k: int = 5000, **kw) -> dict
     model = t.eval_model
     ll = log_likelihood(model, images, k=k, **kw)
     batches = [images[i:i + 1000] for i in range(0, len(images), 1000)]
-    if isinstance(model, VAE):
+    if not hasattr(model, "log_weights"):
         n_act, au_var = active_units(posterior_means(model, batches))
         elbo = evaluate(model, batches, n_samples=50)["elbo"]
     else:                                                   # a model with its own weights and its own active units
