@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from helpers import needs_data
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,16 +22,6 @@ def run_bench(name: str, *args: str) -> list[str]:
     return p.stdout.strip().splitlines()
 
 
-def _data_available() -> bool:
-    try:
-        from vae_course.data import load_split
-        load_split("mnist", "test")
-        return True
-    except Exception:
-        return False
-
-
-needs_data = pytest.mark.skipif(not _data_available(), reason="MNIST not found (set VAE_COURSE_DATA)")
 
 
 @needs_data

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import has_mnist
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,13 +73,6 @@ def grey(png: bytes) -> torch.Tensor:
 
 
 # ---- 1. the real notebooks in JupyterLab, cell by cell ------------------------------------------
-
-def has_mnist() -> bool:
-    from vae_course.data import DataNotFoundError, load_split
-    try: load_split("mnist", "test", download=False)
-    except DataNotFoundError: return False
-    return True
-
 
 SHOTS = Path(os.environ.get("E2E_SCREENSHOTS", "")) if os.environ.get("E2E_SCREENSHOTS") else None
 

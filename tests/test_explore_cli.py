@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers import needs_data
 
-from vae_course.data import DataNotFoundError, load_split
 from vae_course.explore import decode_images, encode_means, eval_images, lerp, slerp
 from vae_course.pretrained import PRETRAINED, load_pretrained
 from vae_course.widgets import read_png
@@ -21,13 +21,6 @@ from vae_course.cli import main
 from vae_course.train import TrainConfig
 
 
-def has_mnist() -> bool:
-    try: load_split("mnist", "test", download=False)
-    except DataNotFoundError: return False
-    return True
-
-
-needs_data = pytest.mark.skipif(not has_mnist(), reason="MNIST not found (set VAE_COURSE_DATA): these commands read test images")
 
 
 def process(*args):

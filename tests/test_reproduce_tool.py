@@ -7,21 +7,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import needs_data
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 
 
-def _data_available() -> bool:
-    try:
-        from vae_course.data import load_split
-        load_split("mnist", "test")
-        return True
-    except Exception:
-        return False
-
-
-pytestmark = pytest.mark.skipif(not _data_available(), reason="MNIST not found (set VAE_COURSE_DATA)")
+pytestmark = needs_data
 TINY = ["--rows", "vae_k1", "--train-size", "200", "--batch-size", "50", "--curve-images", "8", "--k", "16",
         "--n-test", "24", "--threads", "1"]
 

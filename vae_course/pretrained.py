@@ -31,7 +31,7 @@ PRETRAINED = {  # name: the recipe (TrainConfig fields) and what it is; `make pr
                          "batch_size": 128, "lr": 1e-3, "validation": True, "ema": 0.999, "precision": "fp32", "seed": 0},
               "description": "784-400-20 MLP VAE, Bernoulli decoder, dynamically binarized MNIST"},
     "mlp2": {"config": {"arch": "mlp", "latent": 2, "likelihood": "bernoulli", "binarization": "dynamic", "epochs": 12,
-                        "validation": False, "seed": 0},
+                        "validation": False, "precision": "fp32", "seed": 0},
              "description": "784-400-2 MLP VAE (2-D latent space), Bernoulli decoder, dynamically binarized MNIST"},
 }
 NOTE_FILE = "pretrained.json"
