@@ -15,7 +15,7 @@ from torch import Tensor, nn
 from .elbo import diag_gaussian_log_prob, kl_std_normal_per_dim
 from .gradients import reparameterize
 from .models import VAE, Bernoulli, Likelihood
-from .iwae import IWAELoss, _check_count, _check_iwae, _wide, burda_schedule
+from .iwae import IWAELoss, _check_count, _check_iwae, _wide, burda_config
 from .train import TrainConfig, register_arch, register_objective
 
 # %% auto #0
@@ -246,9 +246,5 @@ _BURDA2 = register_arch("burda2", _build_burda2, _check_burda2, "Burda et al.'s 
 
 
 def burda2_config(row: str, **overrides) -> TrainConfig:
-    "The TrainConfig of a row of BURDA_TABLE1_TWO_LAYER: arch 'burda2', dynamic binarization, 60,000 images, batch 20."
-    if row not in BURDA_TABLE1_TWO_LAYER: raise ValueError(f"unknown row {row!r}; valid: {', '.join(BURDA_TABLE1_TWO_LAYER)}")
-    r = BURDA_TABLE1_TWO_LAYER[row]
-    kw = dict(arch="burda2", likelihood="bernoulli", binarization="dynamic", validation=False, batch_size=20,
-              objective=r["objective"], n_samples=r["k"], epochs=burda_schedule()[-1][0])
-    return TrainConfig(**(kw | overrides))
+    "The TrainConfig of a row of BURDA_TABLE1_TWO_LAYER: 06's `burda_config` with arch 'burda2' (dynamic binarization, 60,000 images, batch 20)."
+    return burda_config(row, BURDA_TABLE1_TWO_LAYER, "burda2", **overrides)

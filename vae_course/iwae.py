@@ -242,11 +242,12 @@ def burda_schedule(stages: int = 8) -> list[tuple[int, float]]:
     return [(sum(3**j for j in range(i + 1)), 1e-3 * 10 ** (-i / 7)) for i in range(stages)]
 
 
-def burda_config(row: str, **overrides) -> TrainConfig:
-    "The TrainConfig of a row of BURDA_TABLE1: arch 'burda', dynamic binarization, 60,000 images, batch 20."
-    if row not in BURDA_TABLE1: raise ValueError(f"unknown row {row!r}; valid: {', '.join(BURDA_TABLE1)}")
-    r = BURDA_TABLE1[row]
-    kw = dict(arch="burda", likelihood="bernoulli", binarization="dynamic", validation=False, batch_size=20,
+def burda_config(row: str, table: dict | None = None, arch: str = "burda", **overrides) -> TrainConfig:
+    "The TrainConfig of a row of `table` (default BURDA_TABLE1) for model `arch`: dynamic binarization, 60,000 images, batch 20."
+    table = BURDA_TABLE1 if table is None else table
+    if row not in table: raise ValueError(f"unknown row {row!r}; valid: {', '.join(table)}")
+    r = table[row]
+    kw = dict(arch=arch, likelihood="bernoulli", binarization="dynamic", validation=False, batch_size=20,
               objective=r["objective"], n_samples=r["k"], epochs=burda_schedule()[-1][0])
     return TrainConfig(**(kw | overrides))
 
@@ -320,13 +321,14 @@ def table_markdown(rows: list[dict], table: dict | None = None) -> str:
 def burda_runs(folder: str | os.PathLike, table: dict | None = None) -> dict[str, dict]:
     """The reproduction runs in `folder` (OUT of tools/reproduce_iwae.py), by folder name: the row of
     `table` (default BURDA_TABLE1), the batch size, the curve (k-sample NLL of a fixed test subset at
-    each finished stage) and, once the schedule is finished, the result on all test images (else None)."""
+    each finished stage) and, once the schedule is finished, the result on all test images (else None);
+    in the table's order of rows, then by batch size."""
     from vae_course.io import read_csv
     table, runs = BURDA_TABLE1 if table is None else table, {}
-    for d in sorted(Path(folder).glob("06_*")):
+    for d in Path(folder).glob("06_*"):
         m = re.fullmatch(r"06_(.+?)(?:_b(\d+))?", d.name)
         if not (d / "curve.csv").exists() or not m or m.group(1) not in table: continue
         res = d / "result.json"
         runs[d.name] = dict(row=m.group(1), batch_size=int(m.group(2) or 20), curve=read_csv(d / "curve.csv"),
                             result=json.loads(res.read_text()) if res.exists() else None)
-    return runs
+    return dict(sorted(runs.items(), key=lambda kv: (list(table).index(kv[1]["row"]), kv[1]["batch_size"])))  # table order
