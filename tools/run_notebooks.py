@@ -50,20 +50,35 @@ def course_notebooks() -> list[Path]:
     return sorted(nbs, key=lambda p: (p.name == "index.ipynb", p.name))
 
 
-def run_info(times: dict[str, float], slow: bool) -> dict:
-    "Provenance of a full course run: when, which commit, how long, on what."
+RUN_INFO = NBS / "run_info.json"
+
+
+def run_record(wall_s: float | None, slow: bool, slow_cells: str | None) -> dict:
+    "Provenance of one notebook's run: when, at which commit, which slow cells, how long, on what."
     import platform, subprocess, datetime, torch
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                                 text=True).stdout.strip() or "unknown"
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--", "vae_course", "md"], cwd=ROOT,
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
                                     capture_output=True, text=True).stdout.strip())
     except OSError: commit, dirty = "unknown", False
-    dev = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"CPU ({os.cpu_count()} cores, {torch.get_num_threads()} torch threads)"
+    dev = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"CPU ({os.cpu_count()} cores, {torch.get_num_threads()} torch thread{'s' * (torch.get_num_threads() > 1)})"
     return dict(date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-                commit=commit + ("+local changes" if dirty else ""), slow=slow, machine=f"{platform.machine()} {platform.system()}",
-                device=dev, python=platform.python_version(), torch=torch.__version__,
-                wall_s={k: round(v, 1) for k, v in times.items()}, total_s=round(sum(times.values()), 1))
+                commit=commit + ("+local changes" if dirty else ""),
+                slow="all" if slow else (f"matching {slow_cells}" if slow_cells else "none"),
+                device=dev, machine=f"{platform.machine()} {platform.system()}", python=platform.python_version(),
+                torch=torch.__version__, wall_s=None if wall_s is None else round(wall_s, 1))
+
+
+def record_run(stem: str, record: dict) -> None:
+    "Merge one notebook's run record into nbs/run_info.json ({'notebooks': {stem: record}}), written atomically."
+    info = json.loads(RUN_INFO.read_text()) if RUN_INFO.exists() else {}
+    if "wall_s" in info:                                     # the older format: one full run for every notebook
+        old = {k: info[k] for k in ("date", "commit", "device", "machine", "python", "torch")}
+        info = {"notebooks": {k: dict(old, slow="all" if info["slow"] else "none", wall_s=v) for k, v in info["wall_s"].items()}}
+    info.setdefault("notebooks", {})[stem] = record
+    tmp = RUN_INFO.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(info, indent=1) + "\n"); os.replace(tmp, RUN_INFO)
 
 
 def run(path: Path, slow: bool, timeout: int, slow_cells: str | None = None) -> float:
@@ -90,14 +105,15 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=int, default=-1, help="per-cell timeout in seconds (-1: none)")
     a = ap.parse_args(argv)
     os.environ.setdefault("VAE_COURSE_QUIET", "1")   # saved outputs carry no progress-bar debris (kernels inherit it)
-    full = not a.notebooks and not a.slow_cells
     paths = a.notebooks or course_notebooks()
     times = {}
     for p in paths:
-        if full and p.name == "index.ipynb":  # the home page shows this run's provenance
-            (NBS / "run_info.json").write_text(json.dumps(run_info(times, a.slow), indent=1) + "\n")
-        print(f"running {p} ({'with' if a.slow else 'without'} slow cells) ...", flush=True)
+        if p.name == "index.ipynb":         # the home page shows every notebook's provenance, its own included
+            record_run(p.stem, run_record(None, a.slow, a.slow_cells))
+        what = "with slow cells" if a.slow else (f"with the slow cells matching {a.slow_cells!r}" if a.slow_cells else "without slow cells")
+        print(f"running {p} ({what}) ...", flush=True)
         times[p.stem] = run(p, a.slow, a.timeout, a.slow_cells)
+        if p.name != "index.ipynb": record_run(p.stem, run_record(times[p.stem], a.slow, a.slow_cells))
         print(f"  {times[p.stem]:.1f} s", flush=True)
     print(f"ran {len(paths)} notebooks in {sum(times.values()):.1f} s")
     return 0
