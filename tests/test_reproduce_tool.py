@@ -64,3 +64,32 @@ def test_two_layer_row(tmp_path, monkeypatch):
     assert BURDA_TABLE1_TWO_LAYER["vae2_k1"]["label"] in table and "/ —" in table
     assert list(burda_runs(tmp_path, {**BURDA_TABLE1, **BURDA_TABLE1_TWO_LAYER})) == ["06_vae2_k1_b50"]
     assert burda_runs(tmp_path) == {}                            # the one-layer table alone does not claim it
+
+
+def test_resumed_at_a_stage_end_records_that_stages_rate(tmp_path, monkeypatch):
+    """A run stopped right after a stage's last epoch, before its curve point was taken, records that point at
+    the stage's rate: the trainer keeps the checkpoint's rate instead of the configuration's default (the first
+    k = 50 run of the course recorded epoch 4 at 1e-3, stage 1's rate, until fit_schedule stopped overriding it)."""
+    monkeypatch.setenv("VAE_COURSE_QUIET", "1")
+    import reproduce_iwae
+    from vae_course.io import read_csv
+    from vae_course.iwae import burda_config, burda_schedule, fit_schedule
+    run = tmp_path / "06_vae_k1_b50"
+    fit_schedule(burda_config("vae_k1", device="cpu", epochs=4, train_size=200, batch_size=50), run, burda_schedule(2))
+    assert reproduce_iwae.main(TINY + ["--out", str(tmp_path), "--stages", "2"]) == 0
+    (point,) = read_csv(run / "curve.csv")
+    assert point["epoch"] == 4 and point["lr"] == pytest.approx(burda_schedule(2)[1][1], rel=1e-12), point
+
+
+def test_adam_eps_run(tmp_path, monkeypatch):
+    "--adam-eps trains in its own folder, with that ε in the optimiser and the checkpoint, and burda_runs reads it back."
+    monkeypatch.setenv("VAE_COURSE_QUIET", "1")
+    import reproduce_iwae
+    from vae_course.iwae import burda_runs
+    from vae_course.train import Trainer
+    assert reproduce_iwae.main(TINY + ["--out", str(tmp_path), "--stages", "1", "--adam-eps", "1e-4"]) == 0
+    run = tmp_path / "06_vae_k1_b50_eps1e-04"
+    t = Trainer.load(run / "checkpoint.pt", progress=False)
+    assert t.cfg.adam_eps == 1e-4 and [g["eps"] for g in t.opt.param_groups] == [1e-4]
+    runs = burda_runs(tmp_path)
+    assert list(runs) == [run.name] and (runs[run.name]["adam_eps"], runs[run.name]["batch_size"]) == (1e-4, 50)

@@ -10,7 +10,8 @@ stopped and restarted at any time (or limited with --budget-hours per session). 
 stage (epochs 1, 4, 13, 40, 121, 364, 1093, 3280) it estimates the k = 5000 NLL of the first
 --curve-images test images and appends it to OUT/06_<row>/curve.csv: the learning curve at equal
 epochs, whatever stretches the run was split into. A --batch-size other than the paper's 20 runs
-in OUT/06_<row>_b<size>/, so the two never share a checkpoint. Then evaluates each
+in OUT/06_<row>_b<size>/, and an --adam-eps other than PyTorch's default in OUT/06_<row>[_b<size>]_eps<ε>/,
+so no two settings share a checkpoint. Then evaluates each
 row with k = 5000 importance samples on the 10,000 binarized test images (the same images as
 notebook 06) and writes OUT/06_full/table.md and OUT/06_full/results.json.
 
@@ -61,9 +62,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="test images for the NLL at each stage's end, in curve.csv (default 1000; 0: no curve)")
     ap.add_argument("--score", action="store_true",
                     help="score a finished schedule of fewer than 8 stages on the test set too (default: only the full one)")
+    ap.add_argument("--adam-eps", type=float, default=None,
+                    help="Adam's ε (default: PyTorch's 1e-8, the course's runs; Burda et al. used 1e-4)")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     a = ap.parse_args(argv)
     if a.batch_size < 1: ap.error(f"--batch-size must be positive, got {a.batch_size}")
+    if a.adam_eps is not None and not a.adam_eps > 0: ap.error(f"--adam-eps must be positive, got {a.adam_eps}")
     if a.threads is not None: torch.set_num_threads(a.threads)
 
     device = ("cuda" if torch.cuda.is_available() else "cpu") if a.device == "auto" else a.device
@@ -72,8 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     images = burda_test_images(a.data_root)[:a.n_test]
     for row in a.rows:
         cfg = (burda_config if row in BURDA_TABLE1 else burda2_config)(row, device=device, data_root=a.data_root, epochs=schedule[-1][0], train_size=a.train_size,
-                           batch_size=a.batch_size)
-        run = out / (f"06_{row}" if a.batch_size == 20 else f"06_{row}_b{a.batch_size}")
+                           batch_size=a.batch_size, **({} if a.adam_eps is None else dict(adam_eps=a.adam_eps)))
+        run = out / (f"06_{row}" + ("" if a.batch_size == 20 else f"_b{a.batch_size}") + ("" if a.adam_eps is None else f"_eps{a.adam_eps:.0e}"))
         t0 = time.perf_counter()
         budget = None if a.budget_hours is None else 3600 * a.budget_hours
         for stage in range(1, len(schedule) + 1):             # one stage at a time, so the curve is taken at its end
@@ -95,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         old = json.loads((run / "result.json").read_text()) if (run / "result.json").exists() else None
         if old is None or old["epochs"] != t.epoch:             # scored once per epoch count, replaced when trained on
             r = table_row(row, t, images.to(t.device), k=a.k, compile=not a.no_compile, progress=True)
-            r.update(run=run.name, batch_size=a.batch_size, stages=len(schedule))
+            r.update(run=run.name, batch_size=a.batch_size, adam_eps=t.cfg.adam_eps, stages=len(schedule))
             atomic_write(run / "result.json", json.dumps(r, indent=1) + "\n")
         r = json.loads((run / "result.json").read_text())
         print(f"{row}: test NLL {r['nll']:.2f} ± {r['mc_se']:.3f} nats (k = {r['k']}, {r['n_images']:,} images), "

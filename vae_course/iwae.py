@@ -257,10 +257,11 @@ _MAY_DIFFER = ("lr", "epochs", "device", "data_root")                  # fields 
 
 def fit_schedule(cfg: TrainConfig, out_dir: str | os.PathLike, schedule: list[tuple[int, float]],
                  budget_s: float | None = None, progress: bool | None = None) -> Trainer:
-    "Train through `schedule` [(last epoch, lr), ...], resuming from out_dir/checkpoint.pt, until done or `budget_s` is spent."
+    """Train through `schedule` [(last epoch, lr), ...], resuming from out_dir/checkpoint.pt, until done or `budget_s` is
+    spent; the trainer's `cfg.lr` is then the rate its last epoch was trained at."""
     ck = Path(out_dir) / "checkpoint.pt"
     if ck.exists():
-        t = Trainer.load(ck, progress=progress, **{f: getattr(cfg, f) for f in _MAY_DIFFER})
+        t = Trainer.load(ck, progress=progress, **{f: getattr(cfg, f) for f in _MAY_DIFFER if f != "lr"})  # lr: the checkpoint's
         if diff := {f: (getattr(t.cfg, f), getattr(cfg, f)) for f in asdict(cfg)
                     if f not in _MAY_DIFFER and getattr(t.cfg, f) != getattr(cfg, f)}:
             raise ValueError(f"{ck} was trained with a different configuration ({', '.join(f'{f}={a!r}, not {b!r}' for f, (a, b) in diff.items())}): "
@@ -320,15 +321,16 @@ def table_markdown(rows: list[dict], table: dict | None = None) -> str:
 # %% ../nbs/06_iwae.ipynb #1a955ff2
 def burda_runs(folder: str | os.PathLike, table: dict | None = None) -> dict[str, dict]:
     """The reproduction runs in `folder` (OUT of tools/reproduce_iwae.py), by folder name: the row of
-    `table` (default BURDA_TABLE1), the batch size, the curve (k-sample NLL of a fixed test subset at
-    each finished stage) and, once the schedule is finished, the result on all test images (else None);
-    in the table's order of rows, then by batch size."""
+    `table` (default BURDA_TABLE1), the batch size, Adam's ε (None: PyTorch's default), the curve (k-sample
+    NLL of a fixed test subset at each finished stage) and, once the schedule is finished, the result on
+    all test images (else None); in the table's order of rows, then by batch size and ε."""
     from vae_course.io import read_csv
     table, runs = BURDA_TABLE1 if table is None else table, {}
     for d in Path(folder).glob("06_*"):
-        m = re.fullmatch(r"06_(.+?)(?:_b(\d+))?", d.name)
+        m = re.fullmatch(r"06_(.+?)(?:_b(\d+))?(?:_eps(\d(?:\.\d+)?e[-+]\d+))?", d.name)   # 06_<row>[_b<batch>][_eps<ε>]
         if not (d / "curve.csv").exists() or not m or m.group(1) not in table: continue
         res = d / "result.json"
-        runs[d.name] = dict(row=m.group(1), batch_size=int(m.group(2) or 20), curve=read_csv(d / "curve.csv"),
-                            result=json.loads(res.read_text()) if res.exists() else None)
-    return dict(sorted(runs.items(), key=lambda kv: (list(table).index(kv[1]["row"]), kv[1]["batch_size"])))  # table order
+        runs[d.name] = dict(row=m.group(1), batch_size=int(m.group(2) or 20), adam_eps=float(m.group(3)) if m.group(3) else None,
+                            curve=read_csv(d / "curve.csv"), result=json.loads(res.read_text()) if res.exists() else None)
+    order = lambda kv: (list(table).index(kv[1]["row"]), kv[1]["batch_size"], kv[1]["adam_eps"] or 0.0)
+    return dict(sorted(runs.items(), key=order))

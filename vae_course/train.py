@@ -134,6 +134,7 @@ class TrainConfig:
     epochs: int = _opt(10, "total epochs; a resumed run continues up to this number")
     batch_size: int = _opt(128, "images per batch")
     lr: float = _opt(1e-3, "Adam's learning rate")
+    adam_eps: float = _opt(1e-8, "Adam's ε, added to the root of its second-moment estimate (1e-8: PyTorch's default)")
     seed: int = _opt(0, "seed of the initialisation, the shuffles and the binarization draws")
     validation: bool = _opt(True, "hold out the last 10,000 training images and report their ELBO each epoch")
     train_size: int | None = _opt(None, "train on the first N training images only (quick runs)")
@@ -168,6 +169,7 @@ class TrainConfig:
         if self.train_size is not None and (not isinstance(self.train_size, int) or self.train_size < 1):
             bad(f"train_size must be a positive integer or None, got {self.train_size!r}")
         if not self.lr > 0: bad(f"lr must be > 0, got {self.lr}")
+        if not self.adam_eps > 0: bad(f"adam_eps must be > 0, got {self.adam_eps}")
         if not self.beta >= 0: bad(f"beta must be >= 0, got {self.beta}")
         if not 0 <= self.ema < 1: bad(f"ema must be in [0, 1), got {self.ema}")
         try:                                              # the checks that belong to the objective live with it
@@ -248,7 +250,7 @@ class Trainer:
         torch.manual_seed(config.seed)
         self.model = build_model(config.arch, config.likelihood, config.latent).to(self.device)
         fused = self.device.type in ("cpu", "cuda")
-        self.opt = torch.optim.Adam(self.model.parameters(), lr=config.lr, fused=fused)
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=config.lr, eps=config.adam_eps, fused=fused)
         self.ema = (torch.optim.swa_utils.AveragedModel(
             self.model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(config.ema)) if config.ema else None)
         if data is None:
