@@ -231,6 +231,8 @@ def record_result(notebook: str, key: str, value: Any, label: str = "", unit: st
         path = Path.cwd() / RESULTS_FILE
     path = Path(path)
     data = load_results(path)
+    old = data.get(notebook, {}).get(key)
+    if old and (old["value"], old["label"], old["unit"]) == (value, label, unit): return old   # unchanged: keep its time
     entry = dict(value=value, label=label, unit=unit, recorded=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     data.setdefault(notebook, {})[key] = entry
     atomic_write(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
