@@ -59,8 +59,8 @@ def run_record(wall_s: float | None, slow: bool, slow_cells: str | None) -> dict
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                                 text=True).stdout.strip() or "unknown"
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                                    capture_output=True, text=True).stdout.strip())
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--", "vae_course", "md", "tools"], cwd=ROOT,  # the sources:
+                                    capture_output=True, text=True).stdout.strip())                        # not nbs/, which runs rewrite
     except OSError: commit, dirty = "unknown", False
     dev = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"CPU ({os.cpu_count()} cores, {torch.get_num_threads()} torch thread{'s' * (torch.get_num_threads() > 1)})"
     return dict(date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
