@@ -40,6 +40,9 @@ def test_curve_across_stretches_and_scoring(tmp_path, monkeypatch):
     result = json.loads((run / "result.json").read_text())
     assert (result["epochs"], result["n_images"], result["batch_size"]) == (40, 24, 50)
     assert json.loads((tmp_path / "06_full" / "results.json").read_text()) == [result]
+    stretches = read_csv(run / "stretches.csv")             # the tool's two stretches (not the first, run without it)
+    assert [(s["first_epoch"], s["last_epoch"]) for s in stretches] == [(3, 13), (14, 40)]
+    assert all(s["precision"] in ("fp32", "bf16") and s["threads"] == 1 and s["device"] == "cpu" for s in stretches)
     runs = burda_runs(tmp_path)
     assert list(runs) == ["06_vae_k1_b50"] and runs["06_vae_k1_b50"]["batch_size"] == 50
     assert runs["06_vae_k1_b50"]["result"] == result

@@ -30,6 +30,7 @@ import argparse
 import json
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     import torch
+    from vae_course.checkpoints import load_checkpoint
     from vae_course.io import atomic_write, read_csv, write_csv
     from vae_course.iwae import (BURDA_TABLE1, burda_config, burda_schedule, burda_test_images, fit_schedule,
                                  log_likelihood, table_markdown, table_row)
@@ -79,17 +81,26 @@ def main(argv: list[str] | None = None) -> int:
                            batch_size=a.batch_size, **({} if a.adam_eps is None else dict(adam_eps=a.adam_eps)))
         run = out / (f"06_{row}" + ("" if a.batch_size == 20 else f"_b{a.batch_size}") + ("" if a.adam_eps is None else f"_eps{a.adam_eps:.0e}"))
         t0 = time.perf_counter()
+        started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        first = load_checkpoint(run / "checkpoint.pt")["epoch"] + 1 if (run / "checkpoint.pt").exists() else 1   # this stretch's first epoch
         budget = None if a.budget_hours is None else 3600 * a.budget_hours
-        for stage in range(1, len(schedule) + 1):             # one stage at a time, so the curve is taken at its end
-            left = None if budget is None else budget - (time.perf_counter() - t0)
-            if left is not None and left <= 0: break
-            t = fit_schedule(cfg, run, schedule[:stage], budget_s=left, progress=True)
-            if t.epoch < schedule[stage - 1][0]: break        # the budget ran out inside this stage
-            if t.epoch > schedule[stage - 1][0]: continue     # a resumed run past this stage: its point was taken then
-            if a.curve_images: _curve_point(t, run / "curve.csv", images[:a.curve_images], a.k, log_likelihood,
-                                            read_csv, write_csv, compile=not a.no_compile)
+        ck = run / "checkpoint.pt"
+        try:
+            for stage in range(1, len(schedule) + 1):             # one stage at a time, so the curve is taken at its end
+                left = None if budget is None else budget - (time.perf_counter() - t0)
+                if left is not None and left <= 0: break
+                t = fit_schedule(cfg, run, schedule[:stage], budget_s=left, progress=True)
+                if t.epoch < schedule[stage - 1][0]: break        # the budget ran out inside this stage
+                if t.epoch > schedule[stage - 1][0]: continue     # a resumed run past this stage: its point was taken then
+                if a.curve_images: _curve_point(t, run / "curve.csv", images[:a.curve_images], a.k, log_likelihood,
+                                                read_csv, write_csv, compile=not a.no_compile)
+        except KeyboardInterrupt:                              # Ctrl-C: the stretch up to the last checkpoint is logged
+            last = load_checkpoint(ck)["epoch"] if ck.exists() else 0
+            if last >= first: _log_stretch(run / "stretches.csv", started, first, last, time.perf_counter() - t0, cfg, read_csv, write_csv)
+            raise
         print(f"{row}: epoch {t.epoch} of {schedule[-1][0]} ({(time.perf_counter() - t0) / 60:.1f} min this session)",
               flush=True)
+        if t.epoch >= first: _log_stretch(run / "stretches.csv", started, first, t.epoch, time.perf_counter() - t0, t.cfg, read_csv, write_csv)
         if t.epoch < schedule[-1][0]:
             print(f"{row}: not evaluated on the test set: its schedule is not finished (run again to resume)", flush=True)
             continue
@@ -112,6 +123,22 @@ def main(argv: list[str] | None = None) -> int:
         atomic_write(res / "table.md", table_markdown(rows, table) + "\n")
         print(table_markdown(rows, table))
     return 0
+
+
+def _log_stretch(path: Path, started: str, first: int, last: int, seconds: float, cfg, read_csv, write_csv) -> None:
+    "Append a row to the run's log of stretches: which epochs were trained when, on what, in which precision."
+    import platform
+    import torch
+    from vae_course.train import _device, fast_bf16, resolve_precision
+    device = _device(cfg.device)
+    info = Path("/proc/cpuinfo")
+    cpu = next((l.split(":", 1)[1].strip() for l in info.read_text().splitlines() if l.startswith("model name")),
+               platform.processor()) if info.exists() else platform.processor()
+    rows = read_csv(path) if path.exists() else []
+    rows.append(dict(started_utc=started, first_epoch=first, last_epoch=last, wall_s=round(seconds), device=str(device),
+                     precision=resolve_precision(cfg.precision, device), fast_bf16=fast_bf16(device),
+                     threads=torch.get_num_threads(), cpu=cpu, torch=torch.__version__))
+    write_csv(path, rows)
 
 
 def _curve_point(t, path: Path, images, k: int, log_likelihood, read_csv, write_csv, **kw) -> None:
