@@ -25,7 +25,7 @@ from .train import resolve_precision, show_progress
 # %% auto #0
 __all__ = ['COMPILE_MIN_SAMPLES', 'BURDA_TABLE1', 'log_weights', 'IWAELoss', 'iwae_loss', 'iwae_bound', 'effective_sample_size',
            'LogLikelihood', 'log_likelihood', 'burda_schedule', 'burda_config', 'fit_schedule', 'burda_test_images',
-           'table_row', 'table_markdown', 'burda_runs']
+           'table_row', 'table_markdown', 'burda_runs', 'fmt_duration']
 
 # %% ../nbs/06_iwae.ipynb #14bee3db
 def _wide(t: Tensor) -> Tensor:
@@ -334,3 +334,8 @@ def burda_runs(folder: str | os.PathLike, table: dict | None = None) -> dict[str
                             curve=read_csv(d / "curve.csv"), result=json.loads(res.read_text()) if res.exists() else None)
     order = lambda kv: (list(table).index(kv[1]["row"]), kv[1]["batch_size"], kv[1]["adam_eps"] or 0.0)
     return dict(sorted(runs.items(), key=order))
+
+
+def fmt_duration(seconds: float) -> str:
+    "A training time for a table: '2.4 h' from an hour on, else '25 min'."
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
