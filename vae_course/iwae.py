@@ -322,16 +322,21 @@ def table_markdown(rows: list[dict], table: dict | None = None) -> str:
 def burda_runs(folder: str | os.PathLike, table: dict | None = None) -> dict[str, dict]:
     """The reproduction runs in `folder` (OUT of tools/reproduce_iwae.py), by folder name: the row of
     `table` (default BURDA_TABLE1), the batch size, Adam's ε (None: PyTorch's default), the curve (k-sample
-    NLL of a fixed test subset at each finished stage) and, once the schedule is finished, the result on
-    all test images (else None); in the table's order of rows, then by batch size and ε."""
+    NLL of a fixed test subset at each finished stage), the epochs trained so far and their training
+    seconds (from metrics.csv, which logs every epoch; the curve's last point where it is missing) and,
+    once the schedule is finished, the result on all test images (else None); in the table's order of
+    rows, then by batch size and ε."""
     from vae_course.io import read_csv
     table, runs = BURDA_TABLE1 if table is None else table, {}
     for d in Path(folder).glob("06_*"):
         m = re.fullmatch(r"06_(.+?)(?:_b(\d+))?(?:_eps(\d(?:\.\d+)?e[-+]\d+))?", d.name)   # 06_<row>[_b<batch>][_eps<ε>]
         if not (d / "curve.csv").exists() or not m or m.group(1) not in table: continue
-        res = d / "result.json"
+        res, curve = d / "result.json", read_csv(d / "curve.csv")
+        log = read_csv(d / "metrics.csv") if (d / "metrics.csv").exists() else []
         runs[d.name] = dict(row=m.group(1), batch_size=int(m.group(2) or 20), adam_eps=float(m.group(3)) if m.group(3) else None,
-                            curve=read_csv(d / "curve.csv"), result=json.loads(res.read_text()) if res.exists() else None)
+                            curve=curve, result=json.loads(res.read_text()) if res.exists() else None, log=log,
+                            epochs=log[-1]["epoch"] if log else curve[-1]["epoch"],
+                            train_s=sum(e["seconds"] for e in log) if log else curve[-1]["train_s"])
     order = lambda kv: (list(table).index(kv[1]["row"]), kv[1]["batch_size"], kv[1]["adam_eps"] or 0.0)
     return dict(sorted(runs.items(), key=order))
 
