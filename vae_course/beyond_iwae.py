@@ -183,10 +183,21 @@ class TwoLayerVAE(nn.Module):
 
     @classmethod
     def burda(cls, x_dim: int = 784) -> "TwoLayerVAE":
-        "Burda et al. (2016)'s two-layer model: 784-200-200-100 (z1) -100-100-50 (z2), tanh, Bernoulli decoder."
-        return cls(GaussianLayer([x_dim, 200, 200, 100]), GaussianLayer([100, 100, 100, 50]),
-                   GaussianLayer([50, 100, 100, 100]), nn.Sequential(
-                       nn.Linear(100, 200), nn.Tanh(), nn.Linear(200, 200), nn.Tanh(), nn.Linear(200, x_dim)))
+        """Burda et al. (2016)'s two-layer model: 784-200-200-100 (z1) -100-100-50 (z2), tanh, Bernoulli decoder,
+        initialized as their code does: Glorot-uniform weights, zero biases (`init_from_data` then sets the output bias)."""
+        m = cls(GaussianLayer([x_dim, 200, 200, 100]), GaussianLayer([100, 100, 100, 50]),
+                GaussianLayer([50, 100, 100, 100]), nn.Sequential(
+                    nn.Linear(100, 200), nn.Tanh(), nn.Linear(200, 200), nn.Tanh(), nn.Linear(200, x_dim)))
+        for layer in m.modules():
+            if isinstance(layer, nn.Linear): nn.init.xavier_uniform_(layer.weight); nn.init.zeros_(layer.bias)
+        return m
+
+    @torch.no_grad()
+    def init_from_data(self, x: Tensor) -> None:
+        "Set the decoder's output bias to the logit of the mean training image `x` `[N, ...]` (uint8 or [0, 1]), clipped to [0.001, 0.999]."
+        x = x.reshape(len(x), -1)
+        mean = (x.float() / 255 if x.dtype == torch.uint8 else x.float()).mean(0).clamp(1e-3, 1 - 1e-3)   # [D]
+        self.px[-1].bias.copy_(torch.logit(mean))
 
     def log_weights(self, x: Tensor, k: int, generator: torch.Generator | None = None,
                     parts: bool = False) -> Tensor | tuple[Tensor, Tensor]:

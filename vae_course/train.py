@@ -261,6 +261,7 @@ class Trainer:
                 raise ValueError("Trainer: validation=True needs validation images: pass data=(train_images, "
                                  "valid_images), or TrainConfig(validation=False)")
         if config.train_size: xtr = xtr[:config.train_size]
+        if hasattr(self.model, "init_from_data"): self.model.init_from_data(xtr)   # e.g. an output bias from the mean image (06b)
         self.train_batches = Batches(xtr, batch_size=config.batch_size, seed=config.seed,
                                      binarization=config.binarization, device=self.device, flatten=True)
         self.valid_batches = None
