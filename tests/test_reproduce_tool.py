@@ -96,3 +96,34 @@ def test_adam_eps_run(tmp_path, monkeypatch):
     assert t.cfg.adam_eps == 1e-4 and [g["eps"] for g in t.opt.param_groups] == [1e-4]
     runs = burda_runs(tmp_path)
     assert list(runs) == [run.name] and (runs[run.name]["adam_eps"], runs[run.name]["batch_size"]) == (1e-4, 50)
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_signal_stops_a_background_run_cleanly(tmp_path, sig):
+    """Ctrl-C or `kill` stops a run started in the background: a shell without job control starts `cmd &` with
+    SIGINT ignored (the course's long runs went on through `pkill -INT` until the tool restored it), and SIGTERM
+    ended the process without logging the stretch it had trained. Both now stop it at once, with the stretch logged."""
+    import signal
+    import subprocess
+    import time
+    from vae_course.checkpoints import load_checkpoint
+    from vae_course.io import read_csv
+    run = tmp_path / "06_vae_k1_b50"
+    env = dict(os.environ, VAE_COURSE_QUIET="1", OMP_NUM_THREADS="1")
+    log = (tmp_path / "stderr.txt").open("wb")                # a file, not a pipe nobody reads while it runs
+    p = subprocess.Popen([sys.executable, str(ROOT / "tools" / "reproduce_iwae.py"), *TINY, "--out", str(tmp_path)],
+                         env=env, stdout=subprocess.DEVNULL, stderr=log,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))   # as `cmd &` starts it
+    try:
+        deadline = time.monotonic() + 120
+        while not (run / "curve.csv").exists():              # past stage 1's curve point: the schedule is under way
+            assert p.poll() is None and time.monotonic() < deadline, (tmp_path / "stderr.txt").read_text()[-2000:]
+            time.sleep(0.2)
+        p.send_signal(getattr(signal, sig))
+        rc = p.wait(timeout=60)                               # ignored, the run would go on through 3,280 epochs
+    finally:
+        if p.poll() is None: p.kill()
+        log.close()
+    assert rc != 0 and "KeyboardInterrupt" in (tmp_path / "stderr.txt").read_text()
+    (stretch,) = read_csv(run / "stretches.csv")              # SIGTERM's default would have left no row
+    assert stretch["first_epoch"] == 1 and stretch["last_epoch"] == load_checkpoint(run / "checkpoint.pt")["epoch"] >= 1

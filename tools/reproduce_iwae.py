@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 from datetime import datetime, timezone
@@ -125,6 +126,18 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _stop_on_signals() -> None:
+    "Stop cleanly (stretch logged, checkpoint kept) on SIGINT and SIGTERM, also when started in the background."
+    # A shell without job control starts `cmd &` with SIGINT ignored, and `kill` sends SIGTERM, which
+    # would end the process without logging the stretch it trained: both raise KeyboardInterrupt instead.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
 def _log_stretch(path: Path, started: str, first: int, last: int, seconds: float, cfg, read_csv, write_csv) -> None:
     "Append a row to the run's log of stretches: which epochs were trained when, on what, in which precision."
     import platform
@@ -154,4 +167,5 @@ def _curve_point(t, path: Path, images, k: int, log_likelihood, read_csv, write_
 
 
 if __name__ == "__main__":
+    _stop_on_signals()
     sys.exit(main())
