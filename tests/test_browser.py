@@ -152,9 +152,10 @@ def open_notebook(page, lab, name):
     page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
 
 
-def run_cell_by_cell(page, pause_ms=400, skip=("nbdev.nbdev_export()",)):
+def run_cell_by_cell(page, pause_ms=400, skip=("nbdev.nbdev_export()",), skip_slow=False):
     """Select the first cell and press Shift+Enter on each cell in turn, as a person does: wait until the cell
-    has run and the kernel is idle, look for a moment, go on. Fails on the first error output."""
+    has run and the kernel is idle, look for a moment, go on. Fails on the first error output. With `skip_slow`,
+    `#| slow` cells (hours of training) are stepped over, as nbdev_test steps over them."""
     page.locator(".jp-Notebook .jp-Cell .jp-InputPrompt").first.click()
     page.keyboard.press("Escape")                                 # command mode, first cell selected
     n = page.evaluate("() => window.jupyterapp.shell.currentWidget.content.widgets.length")
@@ -162,6 +163,9 @@ def run_cell_by_cell(page, pause_ms=400, skip=("nbdev.nbdev_export()",)):
     for i in range(n):
         state = page.evaluate(CELL_STATE, i)
         if any(s in state["src"] for s in skip): break              # the export cell would rewrite the package
+        if skip_slow and state["type"] == "code" and "#| slow" in state["src"]:
+            page.keyboard.press("ArrowDown")                         # select the next cell without running this one
+            continue
         page.keyboard.press("Shift+Enter")
         if state["type"] == "code":
             page.wait_for_function(f"() => {{ const s = ({CELL_STATE})({i}); return s.count !== null && s.idle; }}",
@@ -316,6 +320,29 @@ def test_notebook_93_cell_by_cell_in_jupyterlab(browser, lab):
         assert run_cell_by_cell(page, pause_ms=150) > 20
     except Exception:
         page.screenshot(path=str(lab["work"] / "failure93.png"))
+        raise
+    finally:
+        page.close()
+
+
+E2E_NOTEBOOKS = [n for n in os.environ.get("E2E_NOTEBOOKS", "").split(",") if n]
+
+
+@pytest.mark.skipif(not E2E_NOTEBOOKS, reason="opt-in: E2E_NOTEBOOKS=06_iwae.ipynb,06b_beyond_iwae.ipynb runs those")
+@pytest.mark.parametrize("name", E2E_NOTEBOOKS or ["-"])
+def test_named_notebook_cell_by_cell_in_jupyterlab(browser, lab, name):
+    """Any notebook named in E2E_NOTEBOOKS, run cell by cell in JupyterLab as a learner runs it, `#| slow` cells
+    stepped over: no error output, and every other code cell ran (a check for a page changed in a session,
+    not part of `make test`)."""
+    cells = nbformat.read(NBS / name, as_version=4).cells
+    end = next((i for i, c in enumerate(cells) if "nbdev.nbdev_export()" in c.source), len(cells))   # where it stops
+    expected = sum(c.cell_type == "code" and "#| slow" not in c.source[:80] for c in cells[:end])
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        open_notebook(page, lab, name)
+        assert run_cell_by_cell(page, pause_ms=150, skip_slow=True) == expected
+    except Exception:
+        page.screenshot(path=str(lab["work"] / f"failure-{name}.png"))
         raise
     finally:
         page.close()

@@ -184,7 +184,8 @@ class TwoLayerVAE(nn.Module):
     @classmethod
     def burda(cls, x_dim: int = 784) -> "TwoLayerVAE":
         """Burda et al. (2016)'s two-layer model: 784-200-200-100 (z1) -100-100-50 (z2), tanh, Bernoulli decoder,
-        initialized as their code does: Glorot-uniform weights, zero biases (`init_from_data` then sets the output bias)."""
+        initialized like their code: Glorot-uniform weights, zero biases (`init_from_data` then sets the output bias);
+        their Gaussian layers have separate mean and σ heads, ours one merged mean-and-log-variance head."""
         m = cls(GaussianLayer([x_dim, 200, 200, 100]), GaussianLayer([100, 100, 100, 50]),
                 GaussianLayer([50, 100, 100, 100]), nn.Sequential(
                     nn.Linear(100, 200), nn.Tanh(), nn.Linear(200, 200), nn.Tanh(), nn.Linear(200, x_dim)))
