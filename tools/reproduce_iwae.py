@@ -6,7 +6,8 @@ rows vae2_k1, iwae2_k5, iwae2_k50).
 Trains each row through Burda et al.'s schedule (3,280 epochs:
 3^i epochs at lr 1e-3 * 10^(-i/7), i = 0..7, batch 20, dynamically binarized MNIST, all 60,000
 training images), resuming from OUT/06_<row>/checkpoint.pt when it exists, so the run can be
-stopped and restarted at any time (or limited with --budget-hours per session). At the end of each
+stopped and restarted at any time (Ctrl-C or `kill` stops it, also in the background: the stretch is
+logged and the last epoch's checkpoint kept; or limit it with --budget-hours per session). At the end of each
 stage (epochs 1, 4, 13, 40, 121, 364, 1093, 3280) it estimates the k = 5000 NLL of the first
 --curve-images test images and appends it to OUT/06_<row>/curve.csv: the learning curve at equal
 epochs, whatever stretches the run was split into. A --batch-size other than the paper's 20 runs
