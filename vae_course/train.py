@@ -147,8 +147,8 @@ class TrainConfig:
     n_samples: int = _opt(1, "reparameterized samples per image in the training loss")
     objective: str = _opt("elbo", "the registered training objective: 'elbo' here; 'beta_vae' (vae_course.objectives) and 'iwae' (vae_course.iwae, k = n_samples) once imported")
     ema: float = _opt(0.0, "decay of an exponential moving average of the weights used for evaluation (0: off)")
-    precision: str = _opt("auto", "'fp32'; 'bf16' autocast for matrix products (2x faster on CPUs with AVX512-BF16 and on recent GPUs); 'auto': bf16 where the device has fast bf16, else fp32")
-    compile: str = _opt("auto", "torch.compile the training loss: 'on', 'off', or 'auto' (on for runs of at least 2,000 optimiser steps, where compiling repays its ~10-20 s)")
+    precision: str = _opt("auto", "'fp32'; 'bf16' autocast for matrix products (products about 2x faster on CPUs with AVX512-BF16, an epoch about 1.3x: bench/README.md); 'auto': bf16 where the device has fast bf16, else fp32")
+    compile: str = _opt("auto", "torch.compile the training loss: 'on', 'off', or 'auto' (on for runs of at least 2,000 optimiser steps)")
     device: str = _opt("cpu", "'cpu', 'cuda', 'cuda:1', ... or 'auto'")
     data_root: str | None = _opt(None, "data root holding MNIST/raw (default: $VAE_COURSE_DATA, then the user cache)")
 
