@@ -70,7 +70,7 @@ pretrained: install  ## retrain the shipped models (vae_course/pretrained/) and 
 	nice -n 10 $(BIN)/python tools/make_pretrained.py
 
 # make reproduce continues the runs kept in results/burda/ (one checkpoint per run, resumed across sessions).
-# ROWS: rows of Table 1 (default: the one-layer rows; vae2_k1 iwae2_k5 iwae2_k50 are the two-layer ones);
+# ROWS: rows of Table 1 (default: the one-layer rows; vae2_k1 iwae2_k5 iwae2_k50 are the two-layer ones; vae_k5 vae_k50 vae2_k5 vae2_k50 the VAE trained with k samples);
 # BATCH: the training batch (default: the paper's 20); BUDGET_HOURS: training per row in this session.
 REPRO_OUT ?= results/burda
 BATCH     ?= 20

@@ -69,6 +69,22 @@ def test_two_layer_row(tmp_path, monkeypatch):
     assert burda_runs(tmp_path) == {}                            # the one-layer table alone does not claim it
 
 
+def test_vae_with_k_rows(tmp_path, monkeypatch):
+    "The VAE trained with k samples (Table 1's third kind of row) goes through the tool for both halves: its objective and k."
+    monkeypatch.setenv("VAE_COURSE_QUIET", "1")
+    import reproduce_iwae
+    from vae_course.beyond_iwae import BURDA_TABLE1_TWO_LAYER_VAE_K
+    from vae_course.iwae import BURDA_TABLE1_VAE_K
+    from vae_course.train import load_model
+    args = ["--rows", "vae_k5", "vae2_k5"] + TINY[2:]
+    assert reproduce_iwae.main(args + ["--out", str(tmp_path), "--stages", "1", "--score"]) == 0
+    for row, objective in (("vae_k5", "elbo"), ("vae2_k5", "elbo_mc")):
+        _, state = load_model(tmp_path / f"06_{row}_b50" / "checkpoint.pt")
+        assert (state["config"]["objective"], state["config"]["n_samples"]) == (objective, 5)
+    table = (tmp_path / "06_full" / "table.md").read_text()
+    assert BURDA_TABLE1_VAE_K["vae_k5"]["label"] in table and BURDA_TABLE1_TWO_LAYER_VAE_K["vae2_k5"]["label"] in table
+
+
 def test_resumed_at_a_stage_end_records_that_stages_rate(tmp_path, monkeypatch):
     """A run stopped right after a stage's last epoch, before its curve point was taken, records that point at
     the stage's rate: the trainer keeps the checkpoint's rate instead of the configuration's default (the first

@@ -14,14 +14,14 @@ from torch import Tensor, nn
 
 from .elbo import diag_gaussian_log_prob, kl_std_normal_per_dim
 from .gradients import reparameterize
-from .models import VAE, Bernoulli, Likelihood
-from .iwae import IWAELoss, _check_count, _check_iwae, _wide, burda_config
+from .models import VAE, Bernoulli, Likelihood, VAELoss
+from .iwae import IWAELoss, _check_count, _check_iwae, _log_weights, _wide, burda_config
 from .train import TrainConfig, register_arch, register_objective
 
 # %% auto #0
-__all__ = ['ESTIMATORS', 'LogJointFn', 'BURDA_TABLE1_TWO_LAYER', 'iwae_estimator_loss', 'vae_log_joint', 'fit_local_gaussian',
-           'importance_log_marginal', 'AmortizationGaps', 'amortization_gaps', 'GaussianLayer', 'TwoLayerVAE',
-           'two_layer_bound', 'burda2_config']
+__all__ = ['ESTIMATORS', 'LogJointFn', 'BURDA_TABLE1_TWO_LAYER', 'BURDA_TABLE1_TWO_LAYER_VAE_K', 'iwae_estimator_loss',
+           'vae_log_joint', 'fit_local_gaussian', 'importance_log_marginal', 'AmortizationGaps', 'amortization_gaps',
+           'GaussianLayer', 'TwoLayerVAE', 'two_layer_bound', 'burda2_config', 'elbo_mc_loss']
 
 # %% ../nbs/06b_beyond_iwae.ipynb #3451ee46
 ESTIMATORS = ("iwae", "stl", "dreg")   # plain reparameterized gradient, sticking the landing, doubly reparameterized
@@ -238,6 +238,10 @@ BURDA_TABLE1_TWO_LAYER = {  # Burda et al. (2016, ICLR), Table 1, MNIST, two sto
     "iwae2_k5": dict(label="IWAE, 2 layers, k = 5", objective="iwae", k=5, nll=83.89, active_units=None),
     "iwae2_k50": dict(label="IWAE, 2 layers, k = 50", objective="iwae", k=50, nll=82.90, active_units=None),
 }
+BURDA_TABLE1_TWO_LAYER_VAE_K = {  # the same, the VAE trained with k samples (the mean of k log-weights, 'elbo_mc')
+    "vae2_k5": dict(label="VAE, 2 layers, k = 5", objective="elbo_mc", k=5, nll=85.01, active_units=None),
+    "vae2_k50": dict(label="VAE, 2 layers, k = 50", objective="elbo_mc", k=50, nll=84.78, active_units=None),
+}
 
 
 def _build_burda2(likelihood: str, latent: int | None) -> TwoLayerVAE:
@@ -246,9 +250,10 @@ def _build_burda2(likelihood: str, latent: int | None) -> TwoLayerVAE:
 
 
 def _check_burda2(cfg: TrainConfig) -> None:
-    "The configurations the two-layer model trains with: 'iwae' (k = 1: the ELBO), Bernoulli, no validation, its own sizes."
-    if cfg.objective != "iwae":
-        raise ValueError(f"arch 'burda2' trains with objective='iwae' (n_samples=1 is its ELBO, by Monte Carlo), not {cfg.objective!r}")
+    "The configurations the two-layer model trains with: 'iwae' (k = 1: the ELBO) or 'elbo_mc', Bernoulli, no validation, its own sizes."
+    if cfg.objective not in ("iwae", "elbo_mc"):
+        raise ValueError(f"arch 'burda2' trains with objective='iwae' (n_samples=1 is its ELBO, by Monte Carlo) or 'elbo_mc' "
+                         f"(the ELBO averaged over n_samples draws), not {cfg.objective!r}")
     if cfg.likelihood != "bernoulli": raise ValueError(f"arch 'burda2' has a Bernoulli decoder, not likelihood={cfg.likelihood!r}")
     if cfg.latent is not None: raise ValueError("arch 'burda2' has fixed latent sizes (100 and 50): leave latent=None")
     if cfg.validation: raise ValueError("arch 'burda2' has no validation pass (evaluate() is for one-layer VAEs): set validation=False")
@@ -258,5 +263,33 @@ _BURDA2 = register_arch("burda2", _build_burda2, _check_burda2, "Burda et al.'s 
 
 
 def burda2_config(row: str, **overrides) -> TrainConfig:
-    "The TrainConfig of a row of BURDA_TABLE1_TWO_LAYER: 06's `burda_config` with arch 'burda2' (dynamic binarization, 60,000 images, batch 20)."
-    return burda_config(row, BURDA_TABLE1_TWO_LAYER, "burda2", **overrides)
+    "The TrainConfig of a two-layer row (BURDA_TABLE1_TWO_LAYER, BURDA_TABLE1_TWO_LAYER_VAE_K): 06's `burda_config` with arch 'burda2' (dynamic binarization, 60,000 images, batch 20)."
+    return burda_config(row, {**BURDA_TABLE1_TWO_LAYER, **BURDA_TABLE1_TWO_LAYER_VAE_K}, "burda2", **overrides)
+
+# %% ../nbs/06b_beyond_iwae.ipynb #d2849aee
+def elbo_mc_loss(model: nn.Module, x: Tensor, k: int, generator: torch.Generator | None = None) -> VAELoss:
+    "Minus the mean of k log-weights of x `[B, ...]` (the ELBO, every term by Monte Carlo: Burda et al.'s VAE with k samples), as a loss record."
+    x = x.reshape(len(x), -1)                                                                 # [B, D]
+    if hasattr(model, "log_weights"): lw, ll = model.log_weights(x, _check_count(k), generator, parts=True)   # [k, B] each
+    else:                                                                                     # a one-layer VAE: 06's weights
+        mu, logvar = (_wide(t) for t in model.encode(x))                                      # [B, K] each
+        lw, ll = _log_weights(model, x, mu, logvar, reparameterize(mu, logvar, _check_count(k), generator))
+    kl = (ll - lw).mean(0)                                                                    # [B] Monte-Carlo KL of the whole code
+    return VAELoss(loss=-lw.mean(), nll=-ll.mean(0), kl=kl, kl_per_dim=kl.unsqueeze(-1))
+
+
+def _elbo_mc_train_loss(model: nn.Module, x: Tensor, cfg: TrainConfig, step: int) -> tuple[Tensor, VAELoss]:
+    "Minus the batch mean of the k-sample ELBO, k = `cfg.n_samples`, and its loss record."
+    out = elbo_mc_loss(model, x, cfg.n_samples)
+    return out.loss, out
+
+
+def _check_elbo_mc(cfg: TrainConfig) -> None:
+    "The plain ELBO: no KL weight, schedule or floor."
+    if cfg.beta != 1 or cfg.kl_schedule != "constant" or cfg.free_bits:
+        raise ValueError("objective 'elbo_mc' is the plain ELBO averaged over n_samples draws: "
+                         "set beta=1, kl_schedule='constant' and free_bits=0")
+
+
+_ELBO_MC = register_objective("elbo_mc", _elbo_mc_train_loss, _check_elbo_mc,
+                              "minus the mean of k = n_samples log-weights: the ELBO, every term by Monte Carlo (Burda et al.'s VAE with k samples)")
