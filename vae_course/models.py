@@ -13,7 +13,7 @@ from torch import Tensor, nn
 
 from .elbo import kl_std_normal, kl_std_normal_per_dim
 from .gradients import reparameterize
-from .likelihoods import (bernoulli_log_prob, continuous_bernoulli_log_prob, continuous_bernoulli_mean,
+from .likelihoods import (bernoulli_log_prob_fused, continuous_bernoulli_log_prob, continuous_bernoulli_mean,
                                     gaussian_log_prob)
 
 # %% auto #0
@@ -37,7 +37,7 @@ class Likelihood(nn.Module):
 
 class Bernoulli(Likelihood):
     "Bernoulli pixels from logits: the likelihood for binarized images."
-    def log_prob(self, x, params): return bernoulli_log_prob(x, params)
+    def log_prob(self, x, params): return bernoulli_log_prob_fused(x, params)   # = bernoulli_log_prob, faster (03)
     def mean(self, params): return torch.sigmoid(params)
 
 
