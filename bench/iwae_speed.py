@@ -1,45 +1,34 @@
 #!/usr/bin/env python
 """IWAE training speed: seconds per epoch of Burda et al.'s 784-200-200-50 model against its FLOP floor.
 
-For k = 1, 5 and 50 importance samples and batch sizes 20 (the paper's) and 100, trains one full epoch
-of the 60,000 MNIST training images (dynamic binarization, the 'iwae' objective, the trainer's default
-fast paths: bf16 matrix products where the CPU has fast bf16, the loss compiled) after a short
-untimed warm-up run that compiles it. The encoder runs once per image, the decoder k times: an epoch's
-matrix products are 60,000 x (987,200 + k x 1,240,800) FLOP (forward and backward; no input gradient
-for the first layer). A floor is that count at the peak matrix-product rate measured in this process
-on the decoder's largest layer ([rows, 200] x [200, 784], the best of 1,000, 2,000 and 5,000 rows): the
-float32 floor (plain float32 products, the yardstick) and, where the CPU has fast bf16, the stricter bf16
-floor (the bf16 products the trainer then uses). Small batches cannot reach the peak rate; that is part of what the
-ratio to the floor shows.
+For k = 1, 5 and 50 importance samples and batch sizes 20 (the paper's) and 100, trains with the
+'iwae' objective (dynamic binarization, the trainer's default fast paths: bf16 matrix products where
+the CPU has fast bf16, the loss compiled). The encoder runs once per image, the decoder k times: an
+epoch's matrix products are 60,000 x (987,200 + k x 1,240,800) FLOP (forward and backward; no input
+gradient for the first layer). The floor is that count at the peak matrix-product rate of this process
+on the decoder's largest layer ([rows, 200] x [200, 784], the best of 1,000, 2,000 and 5,000 rows), in
+float32 (the yardstick) and, where the CPU has fast bf16, in bf16 (the products the trainer then uses).
 
-Prints a line per configuration (seconds per epoch, images/s, both floors and the ratios to them) and
-the machine's load; last line `iwae_k50_floor_ratio=<ratio>`: the k = 50 epoch at batch 20 over its
-float32 floor (target <= 2).
+The machine is shared and its speed moves from minute to minute, so the floor is measured beside the
+work it is compared with: each configuration runs `--rounds` timed rounds (after one untimed round that
+compiles), and each round first measures the peak rate (about a second), then trains one epoch of
+`--round-size` images (default 10,000: six rounds are one 60,000-image epoch). A round's ratio is its
+training time over its own floor; the figure is the median of the rounds' ratios, with its spread.
+Seconds per epoch are the median round scaled to 60,000 images.
+
+Prints a line per configuration and the machine's load; last line `iwae_k50_floor_ratio=<ratio>`: the
+k = 50 epoch at batch 20 over its float32 floor (target <= 2).
 """
-import argparse, os, sys, time
+import argparse, os, statistics, sys, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from interleave import machine_load  # noqa: E402
+from interleave import fmt_ratio, gemm_gflops, machine_load, paired_ratio  # noqa: E402
 
 ENC_FLOP = 3 * 2 * (784 * 200 + 200 * 200 + 200 * 100) - 2 * 784 * 200   # per image: forward + backward
 DEC_FLOP = 3 * 2 * (50 * 200 + 200 * 200 + 200 * 784)                     # per sample: forward + backward
-
-
-def gemm_gflops(precision: str, seconds: float = 1.0) -> float:
-    "Peak matrix-product rate in this process at `precision`: the best of [rows, 200] x [200, 784] (the decoder's output layer) for rows = 1,000, 2,000, 5,000."
-    import torch
-    dt = torch.bfloat16 if precision == "bf16" else torch.float32
-    best = 0.0
-    for rows in (1000, 2000, 5000):
-        a, w = torch.randn(rows, 200, dtype=dt), torch.randn(200, 784, dtype=dt)
-        for _ in range(3): a @ w
-        n, t = 0, time.perf_counter()
-        while time.perf_counter() - t < seconds / 3: a @ w; n += 1
-        best = max(best, 2 * rows * 200 * 784 * n / (time.perf_counter() - t) / 1e9)
-    return best
 
 
 def main() -> None:
@@ -49,7 +38,8 @@ def main() -> None:
     ap.add_argument("--precision", default="auto", help="TrainConfig.precision (default auto)")
     ap.add_argument("--compile", default="on", help="TrainConfig.compile (default on)")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's default)")
-    ap.add_argument("--train-size", type=int, default=60_000, help="training images per epoch (default 60,000; fewer for a smoke test)")
+    ap.add_argument("--rounds", type=int, default=6, help="timed rounds per configuration (default 6)")
+    ap.add_argument("--round-size", type=int, default=10_000, help="training images per round (default 10,000; fewer for a smoke test)")
     a = ap.parse_args()
     import torch
     import vae_course.iwae  # noqa: F401  (registers the 'iwae' objective)
@@ -59,25 +49,28 @@ def main() -> None:
     prec = resolve_precision(a.precision)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs; precision {prec}, "
           f"compile {a.compile}; {machine_load()}", flush=True)
-    r32 = gemm_gflops("fp32")
-    r16 = gemm_gflops("bf16") if fast_bf16() else None             # bf16 products without AVX512-BF16/AMX: emulated, slow
-    print(f"peak matrix-product rates here ([rows, 200] x [200, 784], best of 1,000 to 5,000 rows): float32 {r32:.0f} GFLOP/s, "
-          + (f"bf16 {r16:.0f} GFLOP/s" if r16 else "no fast bf16 on this CPU"), flush=True)
+    bf16 = fast_bf16()                                                 # bf16 products without AVX512-BF16/AMX: emulated, slow
     ratios = {}
     for b in map(int, a.batches.split(",")):
         for k in map(int, a.ks.split(",")):
             row = "vae_k1" if k == 1 else "iwae_k5"                  # the objective: the ELBO, or L_k with k = n_samples
-            kw = dict(batch_size=b, n_samples=k, precision=a.precision, compile=a.compile, epochs=1)
-            warm = Trainer(burda_config(row, train_size=20 * b, **kw), progress=False); warm.fit()
-            t = Trainer(burda_config(row, train_size=a.train_size, **kw), progress=False)
-            t0 = time.perf_counter(); t.fit(); secs = time.perf_counter() - t0
-            flop = a.train_size * (ENC_FLOP + k * DEC_FLOP)
-            f32 = flop / (r32 * 1e9)
-            ratios[(b, k)] = secs / f32
-            bf = f"bf16 floor {flop / (r16 * 1e9):5.1f} s: {secs * r16 * 1e9 / flop:.2f}x; " if r16 else ""
-            print(f"batch {b:3d}, k = {k:2d}: {secs:6.1f} s/epoch, {a.train_size / secs:6.0f} images/s; {flop:.2e} FLOP; "
-                  f"float32 floor {f32:5.1f} s: {secs / f32:.2f}x; {bf}{machine_load()}", flush=True)
-    if (20, 50) in ratios: print(f"iwae_k50_floor_ratio={ratios[(20, 50)]:.2f}")
+            kw = dict(batch_size=b, n_samples=k, precision=a.precision, compile=a.compile, epochs=a.rounds + 1)
+            t = Trainer(burda_config(row, train_size=a.round_size, **kw), progress=False)
+            t.fit(1)                                                   # untimed: compiles
+            flop = a.round_size * (ENC_FLOP + k * DEC_FLOP)
+            secs, f32, f16 = [], [], []
+            for r in range(a.rounds):
+                f32.append(flop / (gemm_gflops("fp32") * 1e9))
+                if bf16: f16.append(flop / (gemm_gflops("bf16") * 1e9))
+                t0 = time.perf_counter(); t.fit(t.epoch + 1); secs.append(time.perf_counter() - t0)
+            ratios[(b, k)] = r = paired_ratio(secs, f32)
+            per_epoch = 60_000 / a.round_size
+            med, floor = statistics.median(secs), statistics.median(f32)
+            print(f"batch {b:3d}, k = {k:2d}: {med * per_epoch:6.1f} s per 60,000-image epoch, {a.round_size / med:6.0f} images/s; "
+                  f"float32 floor {floor * per_epoch:5.1f} s ({flop / floor / 1e9:.0f} GFLOP/s): {fmt_ratio(r)} the floor"
+                  + (f"; bf16 floor {statistics.median(f16) * per_epoch:5.1f} s: {paired_ratio(secs, f16)['median']:.2f}x" if bf16 else "")
+                  + f"; {machine_load()}", flush=True)
+    if (20, 50) in ratios: print(f"iwae_k50_floor_ratio={ratios[(20, 50)]['median']:.2f}")
 
 
 if __name__ == "__main__":

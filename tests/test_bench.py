@@ -26,9 +26,9 @@ def run_bench(name: str, *args: str) -> list[str]:
 
 @needs_data
 def test_iwae_speed_smoke():
-    out = run_bench("iwae_speed.py", "--ks", "1,50", "--batches", "20", "--train-size", "400", "--compile", "off")
+    out = run_bench("iwae_speed.py", "--ks", "1,50", "--batches", "20", "--rounds", "2", "--round-size", "400", "--compile", "off")
     rows = [l for l in out if l.startswith("batch ")]
-    assert len(rows) == 2 and all("float32 floor" in r and "bf16 floor" in r for r in rows), out
+    assert len(rows) == 2 and all("float32 floor" in r and "paired rounds" in r for r in rows), out
     assert re.fullmatch(r"iwae_k50_floor_ratio=\d+\.\d\d", out[-1]), out[-1]
 
 

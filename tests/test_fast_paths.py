@@ -70,3 +70,26 @@ def test_log_likelihood_falls_back_when_compile_fails(monkeypatch):
     with pytest.warns(UserWarning, match="torch.compile failed"):
         got = iwae.log_likelihood(model, x, k=20, seed=2, compile=True, progress=False)
     assert torch.equal(ref.log_px, got.log_px) and torch.equal(ref.se, got.se)
+
+
+def test_compiled_bernoulli_is_fused_and_exact(monkeypatch):
+    "Inside torch.compile, bernoulli_log_prob_fused takes the hand-written gradient (03) and matches autograd's."
+    import vae_course.likelihoods as L
+    g = torch.Generator().manual_seed(0)
+    x = (torch.rand(6, 784, generator=g) < 0.3).float()
+    logits = 5 * torch.randn(3, 6, 784, generator=g)
+    w = torch.randn(3, 6, generator=g)
+
+    def grads(fn):
+        l = logits.clone().requires_grad_()
+        return torch.autograd.grad((w * fn(x, l)).sum(), l)[0]
+
+    ref = grads(L.bernoulli_log_prob)
+    assert torch.equal(grads(L.bernoulli_log_prob_fused), ref)                    # eager: autograd's own backward
+    torch._dynamo.reset()
+    torch.testing.assert_close(grads(torch.compile(L.bernoulli_log_prob_fused)), ref, rtol=0, atol=1e-5)
+    backward = L._BernoulliLogProb.backward                                         # a wrong hand-written gradient ...
+    monkeypatch.setattr(L._BernoulliLogProb, "backward", staticmethod(lambda ctx, *gs: tuple(
+        None if t is None else 2 * t for t in backward(ctx, *gs))))
+    torch._dynamo.reset()
+    torch.testing.assert_close(grads(torch.compile(L.bernoulli_log_prob_fused)), 2 * ref, rtol=0, atol=2e-5)   # ... is what compiled code uses

@@ -81,14 +81,16 @@ class _BernoulliLogProb(torch.autograd.Function):
 
 
 def bernoulli_log_prob_fused(x: Tensor, logits: Tensor) -> Tensor:
-    "`bernoulli_log_prob(x, logits)` summed over all of x's event dims, faster: one exp per pixel, a log per block of pixels, the gradient by hand."
+    "`bernoulli_log_prob(x, logits)` summed over all of x's event dims, computed the fastest way for the context: see 03."
     # x: [B, *E] in {0, 1}; logits: [*S, B, *E] -> [*S, B]
     n = _event_dims(x, None)
     _check_shape(x, logits, "logits")
     x, logits = x.to(logits.dtype).flatten(-n), logits.flatten(-n)                      # [B, D], [*S, B, D]
-    if x.requires_grad: return bernoulli_log_prob(x, logits, event_dims=1)                # a gradient for x: plain autograd
-    if torch.is_grad_enabled() and logits.requires_grad: return _BernoulliLogProb.apply(x, logits)[0]
-    return (x * logits).sum(-1) - _softplus_sum(logits)                                   # no gradient wanted: the value only
+    if not (torch.is_grad_enabled() and (logits.requires_grad or x.requires_grad)):
+        return (x * logits).sum(-1) - _softplus_sum(logits)                               # no gradient wanted: the value only
+    if torch.compiler.is_compiling() and not x.requires_grad:
+        return _BernoulliLogProb.apply(x, logits)[0]                                      # compiled: fused with its gradient
+    return bernoulli_log_prob(x, logits, event_dims=1)                                    # eager: autograd's backward
 
 # %% ../nbs/03_likelihoods.ipynb #bcf2d17d
 _LOG_2PI = math.log(2 * math.pi)
