@@ -37,3 +37,10 @@ def test_nll_speed_smoke():
     out = run_bench("nll_speed.py", "--images", "200", "--k", "200", "--train-size", "2000")
     assert any(l.startswith("check: default vs plain path") for l in out), out
     assert re.fullmatch(r"nll_eval_seconds=\d+\.\d", out[-1]), out[-1]
+
+
+@needs_data
+def test_likelihood_speed_smoke():
+    out = run_bench("likelihood_speed.py", "--rounds", "1", "--round-size", "100", "--k", "2")
+    assert any(l.startswith("fused vs reference:") and "paired rounds" in l for l in out), out
+    assert re.fullmatch(r"fused_bernoulli_speedup=\d+\.\d\d", out[-1]), out[-1]
