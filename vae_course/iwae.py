@@ -180,9 +180,9 @@ def log_likelihood(model: VAE, images: Tensor, k: int = 5000, batch_size: int = 
     in bf16 where the device has fast bf16 (`vae_course.train.fast_bf16`), the likelihood, the weights and
     their log-sum-exps in float32/float64; `compile=None` compiles, for runs of at least `COMPILE_MIN_SAMPLES`
     samples, a fused log-weight computation (`_fast_log_weights`, which also computes tanh with one exp).
-    "Exact enough" means: on the same draws, the mean NLL
-    within 0.02 nats of the plain path's (`precision='fp32', compile=False`) and every image within 0.25 nats,
-    which notebook 06 checks (in float32 the fused computation is within 1e-3 nats per image); importance
+    "Exact enough" means: on the same draws, the mean NLL within 0.02 nats of the plain path's
+    (`precision='fp32', compile=False`) and every image within 0.25 nats, which notebook 06 checks (in
+    float32 the fused computation is within 1e-3 nats of the reference per weight, so per image); importance
     sampling stays unbiased for the bf16 encoder, whose q is the one sampled from and scored."""
     from tqdm.auto import tqdm
     _check_count(k), _check_count(batch_size, "batch_size"), _check_count(chunk_size, "chunk_size")
