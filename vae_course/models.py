@@ -37,7 +37,8 @@ class Likelihood(nn.Module):
 
 class Bernoulli(Likelihood):
     "Bernoulli pixels from logits: the likelihood for binarized images."
-    def log_prob(self, x, params): return bernoulli_log_prob_fused(x, params)   # = bernoulli_log_prob, faster (03)
+    def log_prob(self, x, params):
+        return bernoulli_log_prob_fused(x, params)                     # bernoulli_log_prob, computed faster (03)
     def mean(self, params): return torch.sigmoid(params)
 
 
