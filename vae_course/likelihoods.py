@@ -49,25 +49,26 @@ def bernoulli_log_prob(x: Tensor, logits: Tensor, event_dims: int | None = None)
     return _sum_event(lp, n)
 
 # %% ../nbs/03_likelihoods.ipynb #1a8c1697
-def _softplus_sum(logits: Tensor) -> Tensor:
-    "Σ softplus over the last dim `[..., D]` -> `[...]`: one exp per pixel, one log per block of at most 112 pixels."
-    d = logits.shape[-1]
+def _log_prod_blocks(f: Tensor) -> Tensor:
+    "Σ log f over the last dim `[..., D]` -> `[...]`, one log per block of at most 112 factors: each f in (1, 2], a block's product < 2^112."
+    d = f.shape[-1]
     block = max(b for b in range(1, 113) if d % b == 0)                                   # 112 for D = 784
+    return torch.log(f.unflatten(-1, (d // block, block)).prod(-1)).sum(-1)               # float32 overflows at 2^128
+
+
+def _softplus_sum(logits: Tensor) -> Tensor:
+    "Σ softplus over the last dim `[..., D]` -> `[...]`: one exp per pixel, one log per block of pixels."
     a = logits.abs()
-    prod = (1 + torch.exp(-a)).unflatten(-1, (d // block, block)).prod(-1)                # [..., D / block], each < 2^112
-    return 0.5 * (logits + a).sum(-1) + torch.log(prod).sum(-1)
+    return 0.5 * (logits + a).sum(-1) + _log_prod_blocks(1 + torch.exp(-a))
 
 
 class _BernoulliLogProb(torch.autograd.Function):
     "Σ_d x_d l_d - softplus(l_d) over the last dim, and its gradient x - sigmoid(l) from the same exponentials."
     @staticmethod
     def forward(x: Tensor, logits: Tensor) -> tuple[Tensor, Tensor]:     # x [B, D] or [*S, B, D]; logits [*S, B, D]
-        d = logits.shape[-1]
-        block = max(b for b in range(1, 113) if d % b == 0)
         a = logits.abs()
         e = torch.exp(-a)                                                                 # [*S, B, D] in (0, 1]
-        prod = (1 + e).unflatten(-1, (d // block, block)).prod(-1)                        # [*S, B, D / block]
-        lp = (x * logits - 0.5 * (logits + a)).sum(-1) - torch.log(prod).sum(-1)          # [*S, B]
+        lp = (x * logits - 0.5 * (logits + a)).sum(-1) - _log_prod_blocks(1 + e)          # [*S, B]
         grad = x - torch.where(logits >= 0, 1.0, e) / (1 + e)                            # d lp / d logits = x - sigmoid
         return lp, grad
 
