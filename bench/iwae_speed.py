@@ -59,7 +59,7 @@ def main() -> None:
             t.fit(1)                                                   # untimed: compiles
             flop = a.round_size * (ENC_FLOP + k * DEC_FLOP)
             secs, f32, f16 = [], [], []
-            for r in range(a.rounds):
+            for _ in range(a.rounds):
                 f32.append(flop / (gemm_gflops("fp32") * 1e9))
                 if bf16: f16.append(flop / (gemm_gflops("bf16") * 1e9))
                 t0 = time.perf_counter(); t.fit(t.epoch + 1); secs.append(time.perf_counter() - t0)
