@@ -156,13 +156,9 @@ class _ExpTanh(TorchFunctionMode):
 
 
 def _fast_log_weights(model: VAE, x: Tensor, mu: Tensor, logvar: Tensor, z: Tensor) -> tuple[Tensor, Tensor]:
-    """`_log_weights` as `log_likelihood`'s compiled path computes them (no gradient): the decoder's tanh by `_ExpTanh`
-    (a Bernoulli decoder's likelihood is already fused, notebook 03); 06 checks the two agree."""
-    with _ExpTanh(): params = _wide(model.decode(z))                                        # [k, B, D]
-    log_lik = model.likelihood.log_prob(x, params)                                          # [k, B]
-    log_prior = diag_gaussian_log_prob(z, torch.zeros_like(mu), torch.zeros_like(logvar))     # [k, B]
-    log_q = diag_gaussian_log_prob(z, mu, logvar)                                             # [k, B]
-    return log_lik + log_prior - log_q, log_lik
+    """`_log_weights` as `log_likelihood`'s compiled path computes them (no gradient): tanh by `_ExpTanh` (a Bernoulli
+    decoder's likelihood is already fused, notebook 03); 06 checks the two agree."""
+    with _ExpTanh(): return _log_weights(model, x, mu, logvar, z)
 
 
 def _accumulate(lse1: Tensor, lse2: Tensor, lw: Tensor) -> tuple[Tensor, Tensor]:
