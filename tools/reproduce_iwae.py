@@ -100,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
                 if a.curve_images: _curve_point(t, run / "curve.csv", images[:a.curve_images], a.k, log_likelihood,
                                                 read_csv, write_csv, compile=not a.no_compile)
         except KeyboardInterrupt:                              # Ctrl-C: the stretch up to the last checkpoint is logged
+            _stop_taken()
             last = load_checkpoint(ck)["epoch"] if ck.exists() else 0
             if last >= first: _log_stretch(run / "stretches.csv", started, first, last, time.perf_counter() - t0, cfg, read_csv, write_csv)
             raise
@@ -130,16 +131,29 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+_STOP = {"handled": False}   # set once main's handler has taken the KeyboardInterrupt
+
+
 def _interrupt(signum, frame) -> None:
+    "Raise KeyboardInterrupt, and again every half second (SIGALRM) until main's handler has taken it."
+    # A raise that lands in a weakref callback or a __del__ is printed ("Exception ignored in ...") and
+    # dropped by Python: once, a stopped run trained on. The interval timer raises again until it is taken.
+    if _STOP["handled"]: return
+    signal.setitimer(signal.ITIMER_REAL, 0.5, 0.5)
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _stop_taken() -> None:
+    "The KeyboardInterrupt has reached main's handler: no more raises."
+    _STOP["handled"] = True
+    signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 def _stop_on_signals() -> None:
     "Stop cleanly (stretch logged, checkpoint kept) on SIGINT and SIGTERM, also when started in the background."
     # A shell without job control starts `cmd &` with SIGINT ignored, and `kill` sends SIGTERM, which
     # would end the process without logging the stretch it trained: both raise KeyboardInterrupt instead.
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM): signal.signal(sig, _interrupt)
 
 
 def _log_stretch(path: Path, started: str, first: int, last: int, seconds: float, cfg, read_csv, write_csv) -> None:
