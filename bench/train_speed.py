@@ -5,9 +5,19 @@ Model: 784-400-20 MLP VAE, sigmoid/BCE on grey-level MNIST, Adam 1e-3, batch 128
 Textbook loop: torchvision MNIST with ToTensor() through a DataLoader (num_workers=0), two linear
 heads for mu and logvar, sigmoid + binary_cross_entropy, as in the PyTorch examples repository.
 
-Sides: the textbook loop; ours:PRECISION:COMPILE, the trainer with TrainConfig(precision=..., compile=...):
-ours:fp32:off (float32, eager), ours:bf16:off (bf16 matrix products, eager) and ours:bf16:on (bf16,
-the loss compiled; the trainer's default for a run this long on a CPU with AVX512-BF16).
+Sides: the textbook loop; ours:PRECISION:COMPILE, the trainer with TrainConfig(precision=..., compile=...).
+By default, on a CPU with fast bf16 (AVX512-BF16 or AMX): ours:fp32:off (float32, eager), ours:bf16:off
+(bf16 matrix products, eager) and ours:bf16:on (bf16, the loss compiled: the trainer's default for a run
+this long there); on any other CPU, where bf16 products are emulated and slow: ours:fp32:off and
+ours:fp32:on (the trainer's default there).
+
+Threads: one torch thread per side by default, for every side alike. On these 2 shared cores that is
+the setting whose ratio survives load. With two threads per side and one other busy process on the
+machine (notebook tests, themselves on two threads), our compiled float32 epoch took 84-98 s (2.0-3.8 s
+quiet) and the textbook loop's over 130 s (10-14 s quiet), against 4.2-4.5 s and 14.4-15.1 s with one
+thread under the same load (2026-12-07, bench/README.md): every parallel region waits for a thread the
+scheduler has put off its core. `--threads 0` gives each side torch's default (all cores), what a user
+gets on a quiet machine.
 Each side lives in its own worker process of the same layout and
 trains one epoch per round, the sides taking turns (A B C A B C ..., bench/interleave.py), so that a
 change of the machine's load lands on every side alike. A speed-up is the median of the per-round
@@ -121,7 +131,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1,
                     help="torch threads per side (default 1: on a shared machine, idle-spinning thread pools "
                          "of a busy process distort timings; 0: torch's default)")
-    ap.add_argument("--sides", default="textbook,ours:fp32:off,ours:bf16:off,ours:bf16:on", help=argparse.SUPPRESS)
+    ap.add_argument("--sides", default=None, help=argparse.SUPPRESS)   # default: see the docstring
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.root is None:
@@ -129,6 +139,10 @@ def main() -> None:
         a.root = str(search_dirs("mnist")[0].parent.parent)
     if a.worker: return main_worker(a.worker, setup, run_round, finish, a)
     import torch
+    from vae_course.train import fast_bf16
+    if a.sides is None:
+        a.sides = ("textbook,ours:fp32:off,ours:bf16:off,ours:bf16:on" if fast_bf16()
+                   else "textbook,ours:fp32:off,ours:fp32:on")
     sides = a.sides.split(",")
     print(f"torch {torch.__version__}, {a.threads or torch.get_num_threads()} thread(s) per side, {os.cpu_count()} CPUs; "
           f"{a.rounds} timed epochs per side after 1 untimed, interleaved; {machine_load()}")

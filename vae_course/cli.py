@@ -72,7 +72,7 @@ def write_report(model: VAE, cfg: TrainConfig, out: Path, split: str = "test", n
     m = evaluate(model, batches, n_samples=n_samples)
     m["active_units"], _ = active_units(posterior_means(model, batches))
     if cfg.binarization == "none": m.update(reconstruction_metrics(model, batches))   # grey levels: PSNR (dB), SSIM
-    m.update(split=split, n_samples=n_samples or 1, config=asdict(cfg))
+    m.update(split=split, n_samples=n_samples or 1, config=asdict(cfg), torch_threads=torch.get_num_threads())
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(out / "metrics.json", json.dumps(m, indent=1) + "\n")
     for name, fig in report_figures(model, torch.cat(list(batches))[:10], m["kl_per_dim"], history).items():
@@ -154,6 +154,10 @@ def _positive(kind):
     return f
 
 
+_THREADS_HELP = ("torch's CPU threads (default: torch's choice, one per core); on a machine shared with other busy "
+                 "processes, 1 can be many times faster (bench/README.md)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     "The `vae-course` command line."
     p = argparse.ArgumentParser(prog="vae-course", description="Train and evaluate the VAEs of the vae-course notebooks.")
@@ -171,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"also log TensorBoard scalars and image grids to OUT/tensorboard (needs `{TENSORBOARD_INSTALL}`)")
     t.add_argument("--tensorboard-every", type=_positive(int), default=10, metavar="N",
                    help="with --tensorboard: image grids every N epochs and after the last (default: 10)")
+    t.add_argument("--threads", type=_positive(int), default=None, metavar="N", help=_THREADS_HELP)
     t.set_defaults(func=_train)
     e = sub.add_parser("eval", help="evaluate a checkpoint or a pretrained model; writes metrics.json and figures",
                        description="Evaluate a checkpoint's (or a pretrained model's) ELBO, active units and figures "
@@ -183,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--out", default=None, help="output folder (default: the checkpoint's folder; runs/eval-NAME for "
                                                 "a pretrained model)")
     e.add_argument("--data-root", default=None, help="data root holding MNIST/raw (default: $VAE_COURSE_DATA)")
+    e.add_argument("--threads", type=_positive(int), default=None, metavar="N", help=_THREADS_HELP)
     e.set_defaults(func=_eval)
     add_cli(sub)
     return p
@@ -204,10 +210,13 @@ def main(argv: list[str] | None = None) -> int:
     if a.command == "eval":
         try: _device(a.device)
         except ValueError as e: p.error(str(e))
+    threads = torch.get_num_threads()
+    if getattr(a, "threads", None): torch.set_num_threads(a.threads)
     try: return a.func(a)
     except (CheckpointError, DataNotFoundError, IDXFormatError, NonFiniteLossError) as e:
         print(f"vae-course: error: {e}", file=sys.stderr)
         return 1
+    finally: torch.set_num_threads(threads)                 # run in-process (a notebook, a test), torch is left as found
 
 # %% ../nbs/95_cli.ipynb #fd5fb98a
 def _yaml_loader():
