@@ -58,8 +58,9 @@ def to_float(images: Tensor) -> Tensor:
 
 def _draw(images: Tensor, rng: np.random.Generator) -> Tensor:
     "Bernoulli(images/255) draws as a bool tensor: u < x with u uniform on {0, ..., 254} is exact."
-    u = torch.from_numpy(rng.integers(0, 255, size=tuple(images.shape), dtype=np.uint8))
-    return u.to(images.device) < images
+    u = torch.from_numpy(rng.integers(0, 255, size=tuple(images.shape), dtype=np.uint8))   # on the CPU: same bits on every device
+    if images.device.type == "cuda": u = u.pin_memory()                  # so that the copy below does not stall the GPU's queue
+    return u.to(images.device, non_blocking=True) < images
 
 
 def binarize(images: Tensor, rng: np.random.Generator | int = 0) -> Tensor:

@@ -174,7 +174,8 @@ def kl_decomposition(mu: Tensor, logvar: Tensor, n_codes: int | None = None, gen
     "Index-code MI, total correlation and dimension-wise KL of the posteriors mu, logvar `[N, K]`: sums over all N, Monte Carlo over one z per image."
     if mu.dim() != 2 or mu.shape != logvar.shape: raise ValueError(f"mu and logvar must be [N, K], got {tuple(mu.shape)} and {tuple(logvar.shape)}")
     N, K = mu.shape
-    idx = torch.arange(N) if n_codes is None else torch.randperm(N, generator=generator)[:n_codes]   # [n] images given a code
+    idx = (torch.arange(N, device=mu.device) if n_codes is None                   # [n] images given a code
+           else torch.randperm(N, generator=generator, device=mu.device)[:n_codes])
     z = reparameterize(mu[idx], logvar[idx], generator=generator)           # [n, K] z_n ~ q(z | x_n)
     log_qz, log_qzk = [], []
     for lq in _log_density_chunks(z, mu, logvar, chunk):                     # [c, N, K]

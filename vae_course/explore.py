@@ -55,9 +55,9 @@ class LatentStats:
 
 def latent_stats(model: VAE, images: Tensor, threshold: float = 0.01, batch_size: int = 1000) -> LatentStats:
     "KL per dimension, activity and ranking of `model`'s latent dimensions on `images` `[N, ...]`."
-    batches = list(images.split(batch_size))
+    batches = list(images.to(next(model.parameters()).device).split(batch_size))
     kl = torch.tensor(evaluate(model, batches)["kl_per_dim"])                   # [K]
-    _, var = active_units(posterior_means(model, batches), threshold)           # [K]
+    var = active_units(posterior_means(model, batches), threshold)[1].cpu()     # [K]
     model.eval()
     return LatentStats(kl, var.float(), var > threshold, torch.argsort(kl, descending=True))
 
@@ -114,8 +114,8 @@ def slant(images: Tensor) -> Tensor:
     if (mass <= 0).any():
         raise ValueError(f"{int((mass <= 0).sum())} image(s) have no ink, so no centre of mass and no slant: drop them")
     H, W = img.shape[-2:]
-    x = torch.arange(W, dtype=img.dtype).expand(H, W)                           # [H, W] column, to the right
-    y = -torch.arange(H, dtype=img.dtype)[:, None].expand(H, W)                 # [H, W] height, upwards
+    x = torch.arange(W, dtype=img.dtype, device=img.device).expand(H, W)   # [H, W] column, to the right
+    y = -torch.arange(H, dtype=img.dtype, device=img.device)[:, None].expand(H, W)   # [H, W] height, upwards
     dx = x - (img * x).sum((1, 2), keepdim=True) / mass[:, None, None]          # [N, H, W] offsets from the centre
     dy = y - (img * y).sum((1, 2), keepdim=True) / mass[:, None, None]
     return (img * dx * dy).sum((1, 2)) / (img * dy * dy).sum((1, 2))
@@ -126,7 +126,7 @@ def class_means(codes: Tensor, labels: Tensor, n_classes: int = 10) -> Tensor:
     counts = torch.bincount(labels, minlength=n_classes)                        # [n_classes]
     if len(counts) > n_classes or (counts == 0).any():
         raise ValueError(f"labels must cover every class 0..{n_classes - 1} and no other; counts per label: {counts.tolist()}")
-    sums = torch.zeros(n_classes, codes.shape[1], dtype=codes.dtype).index_add_(0, labels, codes)   # [n_classes, K]
+    sums = torch.zeros(n_classes, codes.shape[1], dtype=codes.dtype, device=codes.device).index_add_(0, labels, codes)   # [n_classes, K]
     return sums / counts[:, None]
 
 

@@ -313,6 +313,7 @@ def burda_test_images(root: str | os.PathLike | None = None) -> Tensor:
 def table_row(row: str, t: Trainer, images: Tensor, k: int = 5000, **kw) -> dict:
     "Score a trained BURDA_TABLE1 `row` on `images`: k-sample NLL and its errors, ELBO, active units, epochs, times."
     model = t.eval_model
+    images = images.to(t.device)                            # e.g. the CPU's burda_test_images() for a model on a GPU
     ll = log_likelihood(model, images, k=k, **kw)
     batches = [images[i:i + 1000] for i in range(0, len(images), 1000)]
     if not hasattr(model, "log_weights"):

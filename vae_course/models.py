@@ -192,7 +192,8 @@ class VAE(nn.Module):
         "Mean images E[x|z] for z ~ N(0, temperature² I): `[n, *x_shape]`."
         if temperature < 0: raise ValueError(f"temperature={temperature} must be >= 0")
         dev = next(self.parameters()).device
-        z = torch.randn(n, self.latent, generator=generator, device=dev) * temperature
+        gdev = dev if generator is None else generator.device                   # drawn where the generator lives
+        z = torch.randn(n, self.latent, generator=generator, device=gdev).to(dev) * temperature
         return self.likelihood.mean(self.decode(z)).view(n, *self.x_shape)
 
     @torch.no_grad()

@@ -102,8 +102,8 @@ def make_pretrained(name: str, folder: str | os.PathLike | None = None, progress
     use_raw = "valid_elbo_ema" in last and last["valid_elbo"] > last["valid_elbo_ema"]  # weights are chosen on it, as in 04b
     model = trainer.model if use_raw else trainer.eval_model
     xte, _ = load_split(cfg.dataset, "test", root=cfg.data_root)
-    m = evaluate(model, eval_batches(xte, cfg))
-    n_active, _ = active_units(posterior_means(model, eval_batches(xte, cfg)))
+    m = evaluate(model, eval_batches(xte, cfg, trainer.device))
+    n_active, _ = active_units(posterior_means(model, eval_batches(xte, cfg, trainer.device)))
     state = {"config": asdict(cfg) | {"data_root": None}, "epoch": trainer.epoch, "step": trainer.step,
              "model": model.state_dict(), "ema": None, "history": trainer.history}
     path = save_checkpoint(state, Path(folder or pretrained_dir()) / f"{name}.pt")

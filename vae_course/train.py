@@ -198,9 +198,11 @@ class NonFiniteLossError(RuntimeError):
     "Training produced a NaN or infinite loss; the weights were not updated with it."
 
 
-def _compiled(loss: LossFn) -> LossFn:
-    "`loss` compiled by TorchInductor: default mode (kernels chosen by rule, not by timing, so runs are repeatable) and PyTorch's own random numbers (the same noise as uncompiled, from the checkpointed generator)."
-    return torch.compile(loss, options={"fallback_random": True})
+def _compiled(loss: LossFn, device: torch.device | str = "cpu") -> LossFn:
+    "`loss` compiled by TorchInductor: default mode (kernels chosen by rule, not by timing, so runs are repeatable; on a GPU also `deterministic`, which skips timing Triton's variants) and PyTorch's own random numbers (the same noise as uncompiled, from the checkpointed generator)."
+    options = {"fallback_random": True}
+    if torch.device(device).type == "cuda": options["deterministic"] = True
+    return torch.compile(loss, options=options)
 
 
 def training_loss(model: VAE, x: torch.Tensor, cfg: TrainConfig, step: int) -> tuple[torch.Tensor, VAELoss]:
@@ -214,13 +216,16 @@ def _device(name: str) -> torch.device:
     except RuntimeError: raise ValueError(f"unknown device {name!r}: use 'cpu', 'cuda', 'cuda:N' or 'auto'") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {name!r} asked for, but PyTorch sees no CUDA GPU here: use device='cpu' (or 'auto')")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= (n := torch.cuda.device_count()):
+        raise ValueError(f"device {name!r} asked for, but PyTorch sees {n} CUDA GPU(s) here: cuda:0 to cuda:{n - 1}")
     return dev
 
 
 def fast_bf16(device: torch.device | str = "cpu") -> bool:
     "Does `device` multiply bf16 matrices natively (CPU: AVX512-BF16 or AMX through oneDNN; CUDA: compute capability >= 8)?"
     device = torch.device(device)
-    if device.type == "cuda": return torch.cuda.is_available() and torch.cuda.is_bf16_supported(including_emulation=False)
+    if device.type == "cuda":                                    # this GPU, not the current one (machines may mix generations)
+        return torch.cuda.is_available() and (torch.version.hip is not None or torch.cuda.get_device_capability(device)[0] >= 8)
     if device.type != "cpu": return False
     try: return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
     except (AttributeError, RuntimeError): return False          # a PyTorch without these probes: assume not
@@ -231,6 +236,13 @@ def resolve_precision(precision: str, device: torch.device | str = "cpu") -> str
     if precision not in PRECISIONS: raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     if precision != "auto": return precision
     return "bf16" if fast_bf16(device) else "fp32"
+
+
+def _trained_gpu_rng(saved: list[torch.Tensor], device: str) -> torch.Tensor:
+    "The CUDA generator state to resume from: a checkpoint's `cuda_rng` holds the trained GPU's (older checkpoints: every visible GPU's, in order)."
+    if len(saved) == 1: return saved[0]
+    d = torch.device("cuda" if device == "auto" else device)
+    return saved[min(d.index or 0, len(saved) - 1)] if d.type == "cuda" else saved[0]
 
 
 class Trainer:
@@ -270,7 +282,7 @@ class Trainer:
             self.valid_batches = eval_batches(xva, config, self.device)
         self.epoch, self.step, self.history = 0, 0, []
         self.compiled = self._use_compile()
-        self._loss = _compiled(self.objective.loss) if self.compiled else self.objective.loss
+        self._loss = _compiled(self.objective.loss, self.device) if self.compiled else self.objective.loss
 
     def _use_compile(self) -> bool:
         "Compile the loss? 'on'/'off' as asked; 'auto': for runs of >= 2,000 optimiser steps (decided from the config, so a resumed run with the same `epochs` compiles as the first did)."
@@ -361,7 +373,7 @@ class Trainer:
                 "model": self.model.state_dict(), "optimizer": self.opt.state_dict(),
                 "ema": self.ema.state_dict() if self.ema is not None else None,
                 "rng": torch.get_rng_state(),
-                "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+                "cuda_rng": [torch.cuda.get_rng_state(self.device)] if self.device.type == "cuda" else [],   # the GPU trained on
                 "history": self.history}
 
     @classmethod
@@ -371,6 +383,9 @@ class Trainer:
         "A trainer restored from a checkpoint, ready to `fit` on (pass the same `data`, if any); `overrides` change config fields."
         state = load_checkpoint(path)
         cfg = TrainConfig.from_dict({**state["config"], **overrides})
+        try: _device(cfg.device)
+        except ValueError as e:                          # e.g. a GPU run resumed on a machine without one
+            raise CheckpointError(f"cannot resume {path} here: {e} (command line: --device cpu)") from None
         t = cls(cfg, out_dir if out_dir is not None else Path(path).parent, progress, data, objective, callbacks)
         try:
             t.model.load_state_dict(state["model"])
@@ -382,7 +397,8 @@ class Trainer:
         if t.metrics_path.is_file() and any(r.get("epoch", 0) > t.epoch for r in read_csv(t.metrics_path)):
             write_csv(t.metrics_path, t.history)     # a crash between log and checkpoint: the log goes back to the checkpoint
         torch.set_rng_state(state["rng"])
-        if state.get("cuda_rng") and torch.cuda.is_available(): torch.cuda.set_rng_state_all(state["cuda_rng"])
+        if t.device.type == "cuda" and (saved := state.get("cuda_rng")):
+            torch.cuda.set_rng_state(_trained_gpu_rng(saved, state["config"].get("device", "cuda")), t.device)
         return t
 
 

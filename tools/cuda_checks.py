@@ -1,0 +1,147 @@
+#!/usr/bin/env python
+"""`--device cuda` end to end, for a session that has a GPU: `python tools/cuda_checks.py` (3-5 minutes on one GPU).
+
+Nothing here runs in CI (the CI machines have no GPU); `python tools/cuda_checks.py --device cpu --quick` is the
+dry run that keeps the script itself working. Each check prints `OK` or `FAIL` with its figures; the last line is
+`cuda_checks: N failed`. What it checks, on the device:
+1. fast_bf16 and the precision 'auto' resolves to (bf16 at compute capability >= 8).
+2. Host synchronisations per optimiser step (torch.cuda.set_sync_debug_mode): with the default dynamic binarization,
+   one per step is expected (the finiteness check of the loss); the binarization draw must not add one.
+3. A compiled run, checkpointed after one epoch and resumed in a new trainer, ends with weights identical to a run
+   of two epochs straight (the resume restores the GPU's generator; Inductor is deterministic on CUDA).
+4. The command line: `vae-course train --device cuda` and `vae-course eval --device cuda`.
+5. log_likelihood, compiled at precision 'auto', against the plain float32 path on the same draws (allowed: mean
+   0.02 nats, every image 0.25: its docstring's "exact enough").
+6. The calls that used to mix devices: VAE.sample with a CPU generator, table_row with CPU images, latent_stats,
+   slant, class_means and kl_decomposition(n_codes=...) with device tensors.
+7. Speed: seconds per 60,000-image epoch of the 784-400-20 VAE (batch 128) and of IWAE k = 50 (batch 20), and the
+   k = 5000 log-likelihood of 1,000 test images scaled to 10,000 (bench/README.md records them).
+"""
+import argparse, contextlib, io, os, subprocess, sys, tempfile, time, traceback, warnings
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+import torch  # noqa: E402
+
+FAILED = []
+
+
+def check(name, fn):
+    "Run one check: it returns a line of figures, or raises (FAIL)."
+    t0 = time.perf_counter()
+    try: print(f"OK   {name}: {fn()} ({time.perf_counter() - t0:.1f} s)", flush=True)
+    except Exception as e:
+        FAILED.append(name)
+        print(f"FAIL {name}: {type(e).__name__}: {str(e).splitlines()[0][:300]}", flush=True)
+        traceback.print_exc()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--quick", action="store_true", help="small sizes (a dry run of the script, e.g. on a CPU)")
+    a = ap.parse_args()
+    import vae_course.iwae as iw
+    import vae_course.train as tr
+    from vae_course.data import load_split
+    from vae_course.disentangle import kl_decomposition
+    from vae_course.explore import class_means, latent_stats, slant
+    dev, cuda = torch.device(a.device), a.device.startswith("cuda")
+    n_train = 2000 if a.quick else 60_000
+    print(f"torch {torch.__version__}; device {dev}"
+          + (f" ({torch.cuda.get_device_name(dev)}, compute capability {torch.cuda.get_device_capability(dev)})" if cuda else ""))
+    xtr, _ = load_split("mnist", "train")
+    xte, _ = load_split("mnist", "test")
+
+    check("precision", lambda: f"fast_bf16={tr.fast_bf16(dev)}, 'auto' -> {tr.resolve_precision('auto', dev)}")
+
+    def syncs():
+        cfg = tr.TrainConfig(validation=False, compile="off", epochs=2, device=a.device, train_size=128 * 20)
+        t = tr.Trainer(cfg, progress=False)
+        t.train_epoch()                                                    # warm-up
+        if not cuda: return "no CUDA: nothing to count"
+        torch.cuda.synchronize(); torch.cuda.set_sync_debug_mode("warn")
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always"); t.train_epoch()
+        torch.cuda.set_sync_debug_mode("default")
+        where = Counter(f"{Path(x.filename).name}:{x.lineno}" for x in w if "synchroniz" in str(x.message))
+        steps = len(t.train_batches)
+        assert sum(where.values()) <= steps + 2, f"{sum(where.values())} synchronisations in {steps} steps: {dict(where)}"
+        return f"{sum(where.values())} synchronisations in {steps} steps: {dict(where)}"
+    check("host synchronisations per step", syncs)
+
+    def resume_exact():
+        kw = dict(compile="on", epochs=2, device=a.device, train_size=4000 if a.quick else 12_000, ema=0.99)
+        with tempfile.TemporaryDirectory() as d1, tempfile.TemporaryDirectory() as d2:
+            straight = tr.Trainer(tr.TrainConfig(**kw), out_dir=d1, progress=False); straight.fit()
+            first = tr.Trainer(tr.TrainConfig(**kw), out_dir=d2, progress=False); first.fit(1)
+            torch.manual_seed(12345)
+            if cuda: torch.cuda.manual_seed(12345)                         # a new process's state, scrambled
+            resumed = tr.Trainer.load(Path(d2) / "checkpoint.pt", progress=False); resumed.fit()
+            diff = max((p - q).abs().max().item() for p, q in zip(straight.model.parameters(), resumed.model.parameters()))
+            assert diff == 0, f"resumed weights differ from the straight run's by up to {diff:.3g}"
+            return f"weights identical after resume; precision {straight.precision}, compiled {straight.compiled}"
+    check("compiled run resumed exactly", resume_exact)
+
+    def cli():
+        with tempfile.TemporaryDirectory() as d:
+            env = os.environ | {"PYTHONPATH": str(ROOT)}
+            cmd = [sys.executable, "-c", "import sys; from vae_course.cli import main; sys.exit(main(sys.argv[1:]))"]
+            run = lambda *args: subprocess.run([*cmd, *args], env=env,
+                                               capture_output=True, text=True, timeout=600)
+            r = run("train", "--device", a.device, "--epochs", "2", "--train-size", str(min(n_train, 10_000)), "--out", f"{d}/run", "--quiet")
+            assert r.returncode == 0, r.stderr[-500:]
+            e = run("eval", f"{d}/run/checkpoint.pt", "--device", a.device)
+            assert e.returncode == 0, e.stderr[-500:]
+            return (r.stdout.strip().splitlines() or [""])[-1][:120]
+    check("vae-course train/eval on the device", cli)
+
+    def ll():
+        t = tr.Trainer(iw.burda_config("vae_k1", device=a.device, epochs=1, train_size=6000, compile="off"), progress=False); t.fit()
+        x = iw.burda_test_images()[:200].to(dev)
+        fast = iw.log_likelihood(t.eval_model, x, k=500, seed=1, compile=True, progress=False)
+        plain = iw.log_likelihood(t.eval_model, x, k=500, seed=1, compile=False, precision="fp32", progress=False)
+        d = fast.log_px - plain.log_px
+        assert d.mean().abs() <= 0.02 and d.abs().max() <= 0.25, f"mean {d.mean():+.4f}, largest {d.abs().max():.3f}"
+        return f"mean NLL differs by {-d.mean():+.4f} nats, largest image by {d.abs().max():.3f}"
+    check("log_likelihood fast vs plain", ll)
+
+    def devices():
+        m = tr.build_model("mlp").to(dev)
+        s = m.sample(4, 1.0, torch.Generator().manual_seed(0))             # a CPU generator
+        t = tr.Trainer(iw.burda_config("vae_k1", device=a.device, epochs=1, train_size=500, compile="off"), progress=False)
+        row = iw.table_row("vae_k1", t, iw.burda_test_images()[:100], k=20, compile=False, progress=False)   # CPU images
+        st = latent_stats(m, xte[:300].float().div(255).view(300, -1))    # CPU images, device model
+        img = xte[:50].float().to(dev)
+        sl = slant(img)
+        cm = class_means(torch.randn(20, 3, device=dev), torch.arange(20, device=dev) % 10)
+        mu = torch.randn(200, 4, device=dev)
+        kl = kl_decomposition(mu, torch.zeros_like(mu), n_codes=50, generator=torch.Generator(dev).manual_seed(0))
+        return (f"sample {tuple(s.shape)} on {s.device}; table_row NLL {row['nll']:.1f}; latent_stats K={len(st.kl)}; "
+                f"slant on {sl.device}; class_means on {cm.device}; kl_decomposition {sorted(kl)[:3]}")
+    check("calls that mixed devices", devices)
+
+    def speed():
+        out = []
+        for label, cfg, n in [("784-400-20 VAE, batch 128", tr.TrainConfig(validation=False, compile="on", epochs=2, device=a.device, train_size=n_train), n_train),
+                              ("IWAE k=50, batch 20", iw.burda_config("iwae_k50", device=a.device, epochs=2, train_size=min(n_train, 10_000), compile="on"), min(n_train, 10_000))]:
+            t = tr.Trainer(cfg, progress=False); t.fit(1)
+            if cuda: torch.cuda.synchronize()
+            t0 = time.perf_counter(); t.fit(2)
+            if cuda: torch.cuda.synchronize()
+            out.append(f"{label}: {(time.perf_counter() - t0) * 60_000 / n:.1f} s per 60,000-image epoch ({t.precision})")
+        t = tr.Trainer(iw.burda_config("vae_k1", device=a.device, epochs=1, train_size=2000, compile="off"), progress=False); t.fit()
+        n = 100 if a.quick else 1000
+        x = iw.burda_test_images()[:n].to(dev)
+        iw.log_likelihood(t.eval_model, x[:100], k=5000, compile=True, progress=False)   # warm-up (compiles)
+        ll = iw.log_likelihood(t.eval_model, x, k=5000, compile=True, progress=False)
+        out.append(f"k=5000 log-likelihood: {ll.seconds * 10_000 / n:.0f} s per 10,000 images")
+        return "; ".join(out)
+    check("speed", speed)
+    print(f"cuda_checks: {len(FAILED)} failed" + (f" ({', '.join(FAILED)})" if FAILED else ""))
+
+
+if __name__ == "__main__":
+    main()
