@@ -33,7 +33,7 @@ def _weights(t: Trainer) -> list[torch.Tensor]:
 def test_trainer_falls_back_when_compile_fails(monkeypatch):
     cfg = TrainConfig(epochs=2, validation=False, precision="fp32", compile="off", seed=3)
     eager = Trainer(cfg, progress=False, data=_data()); eager.fit()
-    monkeypatch.setattr(train, "_compiled", lambda loss: _failing_compile(loss))
+    monkeypatch.setattr(train, "_compiled", lambda loss, device="cpu": _failing_compile(loss))
     t = Trainer(TrainConfig(**{**cfg.__dict__, "compile": "on"}), progress=False, data=_data())
     assert t.compiled
     with pytest.warns(UserWarning, match="torch.compile of the training loss failed"):
