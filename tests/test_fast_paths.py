@@ -2,7 +2,9 @@
 
 Notebook 04b checks that the fast paths are exact enough where they run; these tests check what
 happens where they cannot: the trainer and `log_likelihood` must warn, carry on uncompiled and give
-the uncompiled result, and 'auto' precision must mean float32 on a device without fast bf16.
+the uncompiled result, and 'auto' precision must mean float32 on a device without fast bf16. And
+`log_likelihood`'s compiled path must keep to a cache of its own, leaving other compiled code (a
+trainer's loss) compiled and never running uncompiled for want of recompilations.
 """
 import warnings
 
@@ -93,3 +95,36 @@ def test_compiled_bernoulli_is_fused_and_exact(monkeypatch):
         None if t is None else 2 * t for t in backward(ctx, *gs))))
     torch._dynamo.reset()
     torch.testing.assert_close(grads(torch.compile(L.bernoulli_log_prob_fused)), 2 * ref, rtol=0, atol=2e-5)   # ... is what compiled code uses
+
+
+def _graphs() -> int:
+    "Graphs dynamo has compiled in this process so far."
+    from torch._dynamo.utils import counters
+    return counters["stats"]["unique_graphs"]
+
+
+def test_compiled_log_likelihood_leaves_other_compiled_code_alone():
+    "An evaluation on the compiled path must not drop the graphs of other compiled code, e.g. a trainer's loss."
+    other = torch.compile(lambda a: torch.tanh(a) * 2)
+    a = torch.randn(8)
+    other(a)
+    torch.manual_seed(0)
+    x = (torch.rand(10, 784, generator=torch.Generator().manual_seed(1)) < 0.3).float()
+    iwae.log_likelihood(build_vae("burda"), x, k=20, compile=True, progress=False)
+    n = _graphs()
+    other(a)
+    assert _graphs() == n, "the other compiled function was compiled again after log_likelihood"
+
+
+def test_compiled_log_likelihood_compiles_every_call_within_the_recompile_limit(monkeypatch):
+    "Every call compiles in a cache of its own: earlier calls on other models cannot use up dynamo's recompile limit."
+    monkeypatch.setattr(torch._dynamo.config, "recompile_limit", 2)
+    x = (torch.rand(10, 784, generator=torch.Generator().manual_seed(1)) < 0.3).float()
+    for i, arch in enumerate(["burda", "mlp", "burda", "mlp"]):
+        torch.manual_seed(i)
+        model = build_vae(arch)
+        n = _graphs()
+        got = iwae.log_likelihood(model, x, k=20, seed=2, compile=True, progress=False)
+        assert _graphs() == n + 1, f"call {i + 1} did not compile (past the recompile limit it runs uncompiled)"
+        ref = iwae.log_likelihood(model, x, k=20, seed=2, compile=False, precision="fp32", progress=False)
+        torch.testing.assert_close(got.log_px, ref.log_px, rtol=0, atol=1e-3)
