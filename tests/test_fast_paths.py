@@ -16,6 +16,8 @@ import vae_course.train as train
 from vae_course.models import build_vae
 from vae_course.train import TrainConfig, Trainer, fast_bf16, resolve_precision
 
+RECOMPILE_LIMIT = torch._dynamo.config.recompile_limit   # as this process started
+
 
 def _failing_compile(fn, **kw):
     "Stands in for torch.compile on a machine where compiling fails at the first call."
@@ -116,15 +118,21 @@ def test_compiled_log_likelihood_leaves_other_compiled_code_alone():
     assert _graphs() == n, "the other compiled function was compiled again after log_likelihood"
 
 
-def test_compiled_log_likelihood_compiles_every_call_within_the_recompile_limit(monkeypatch):
+@torch._dynamo.config.patch(recompile_limit=2)        # (pytest's monkeypatch would delete the setting on undo)
+def test_compiled_log_likelihood_compiles_every_call_within_the_recompile_limit():
     "Every call compiles in a cache of its own: earlier calls on other models cannot use up dynamo's recompile limit."
-    monkeypatch.setattr(torch._dynamo.config, "recompile_limit", 2)
     x = (torch.rand(10, 784, generator=torch.Generator().manual_seed(1)) < 0.3).float()
     for i, arch in enumerate(["burda", "mlp", "burda", "mlp"]):
         torch.manual_seed(i)
         model = build_vae(arch)
         n = _graphs()
         got = iwae.log_likelihood(model, x, k=20, seed=2, compile=True, progress=False)
+        assert torch._dynamo.config.recompile_limit == 2
         assert _graphs() == n + 1, f"call {i + 1} did not compile (past the recompile limit it runs uncompiled)"
         ref = iwae.log_likelihood(model, x, k=20, seed=2, compile=False, precision="fp32", progress=False)
         torch.testing.assert_close(got.log_px, ref.log_px, rtol=0, atol=1e-3)
+
+
+def test_dynamo_settings_are_intact():
+    "The test above changes a dynamo setting for its own duration only."
+    assert torch._dynamo.config.recompile_limit == RECOMPILE_LIMIT

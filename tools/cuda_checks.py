@@ -5,8 +5,9 @@ Nothing here runs in CI (the CI machines have no GPU); `python tools/cuda_checks
 dry run that keeps the script itself working. Each check prints `OK` or `FAIL` with its figures; the last line is
 `cuda_checks: N failed`. What it checks, on the device:
 1. fast_bf16 and the precision 'auto' resolves to (bf16 at compute capability >= 8).
-2. Host synchronisations per optimiser step (torch.cuda.set_sync_debug_mode): with the default dynamic binarization,
-   one per step is expected (the finiteness check of the loss); the binarization draw must not add one.
+2. Host synchronisations per optimiser step (torch.cuda.set_sync_debug_mode): with the default dynamic binarization
+   and an EMA of the weights, one per step is expected (the finiteness check of the loss); neither the binarization
+   draw nor the EMA update may add one.
 3. A compiled run, checkpointed after one epoch and resumed in a new trainer, ends with weights identical to a run
    of two epochs straight (the resume restores the GPU's generator; Inductor is deterministic on CUDA).
 4. The command line: `vae-course train --device cuda` and `vae-course eval --device cuda`.
@@ -57,7 +58,7 @@ def main() -> None:
     check("precision", lambda: f"fast_bf16={tr.fast_bf16(dev)}, 'auto' -> {tr.resolve_precision('auto', dev)}")
 
     def syncs():
-        cfg = tr.TrainConfig(validation=False, compile="off", epochs=2, device=a.device, train_size=128 * 20)
+        cfg = tr.TrainConfig(validation=False, compile="off", epochs=2, device=a.device, train_size=128 * 20, ema=0.99)
         t = tr.Trainer(cfg, progress=False)
         t.train_epoch()                                                    # warm-up
         if not cuda: return "no CUDA: nothing to count"

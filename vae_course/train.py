@@ -321,12 +321,22 @@ class Trainer:
             self.opt.zero_grad(set_to_none=True)
             loss.backward()
             self.opt.step()
-            if self.ema is not None: self.ema.update_parameters(self.model)
+            if self.ema is not None: self._update_ema()
             b = len(out.kl)
             sums += torch.stack([loss.detach() * b, out.nll.detach().sum(), out.kl.detach().sum()]).double()
             n += b; self.step += 1
         loss, nll, kl = (sums / n).tolist()
         return {"train_loss": loss, "train_nll": nll, "train_kl": kl}
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        """`AveragedModel.update_parameters` with `get_ema_multi_avg_fn(cfg.ema)`, bit for bit, without its copy of the
+        step count to the model's device at every step (a host synchronisation on a GPU): the count stays on the CPU."""
+        avg, now = list(self.ema.module.parameters()), [p.detach() for p in self.model.parameters()]
+        if self.ema.n_averaged == 0: torch._foreach_copy_(avg, now)           # the first step: a copy of the weights
+        else: torch._foreach_lerp_(avg, now, 1 - self.cfg.ema)                # then avg += (1 - decay) (w - avg)
+        for b_avg, b in zip(self.ema.module.buffers(), self.model.buffers()): b_avg.copy_(b)   # buffers: not averaged
+        self.ema.n_averaged += 1
 
     def _batch_loss(self, x: torch.Tensor) -> tuple[torch.Tensor, VAELoss]:
         "The objective on batch x: compiled when `self.compiled`, falling back to eager (with a warning) if compiling fails."
