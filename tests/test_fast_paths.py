@@ -136,3 +136,35 @@ def test_compiled_log_likelihood_compiles_every_call_within_the_recompile_limit(
 def test_dynamo_settings_are_intact():
     "The test above changes a dynamo setting for its own duration only."
     assert torch._dynamo.config.recompile_limit == RECOMPILE_LIMIT
+
+
+@torch._dynamo.config.patch(recompile_limit=2)
+def test_each_trainer_compiles_in_a_cache_of_its_own():
+    "Trainers of other configurations in the same process cannot use up dynamo's recompile limit for the next one."
+    data = _data(300)                                   # two full batches of 128 and one of 44: two graphs a trainer
+    for arch in ["mlp", "burda", "mlp"]:
+        n = _graphs()
+        t = Trainer(TrainConfig(arch=arch, epochs=1, validation=False, compile="on", precision="fp32"),
+                    progress=False, data=data)
+        t.fit()
+        assert t.compiled and _graphs() == n + 2, f"{arch}: {_graphs() - n} graphs compiled, not 2 (full and last batch)"
+
+
+def test_own_cache_copies_any_callable():
+    "A loss given as another callable (a partial, an object with __call__) is wrapped, then copied, and still compiles."
+    import functools
+    from vae_course.train import _own_cache
+
+    def f(a, scale, *, shift=0.0): return torch.tanh(a) * scale + shift
+
+    class Scaled:
+        def __call__(self, a): return f(a, 3.0)
+
+    a = torch.randn(16)
+    for fn, ref in [(f, f(a, 2.0, shift=1.0)), (functools.partial(f, scale=2.0, shift=1.0), f(a, 2.0, shift=1.0)),
+                    (Scaled(), f(a, 3.0))]:
+        copy = _own_cache(fn)
+        assert copy is not fn and (not hasattr(fn, "__code__") or copy.__code__ is not fn.__code__)
+        args = (a, 2.0) if fn is f else (a,)
+        kw = {"shift": 1.0} if fn is f else {}
+        torch.testing.assert_close(torch.compile(copy)(*args, **kw), ref)

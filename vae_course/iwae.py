@@ -10,7 +10,6 @@ import math
 import os
 import re
 import time
-import types
 import warnings
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -22,7 +21,7 @@ from torch.overrides import TorchFunctionMode
 from .elbo import diag_gaussian_log_prob, kl_std_normal_per_dim
 from .gradients import reparameterize
 from .models import VAE, Bernoulli, VAELoss
-from .train import resolve_precision, show_progress
+from .train import _own_cache, resolve_precision, show_progress
 
 # %% auto #0
 __all__ = ['COMPILE_MIN_SAMPLES', 'BURDA_TABLE1', 'BURDA_TABLE1_VAE_K', 'log_weights', 'IWAELoss', 'iwae_loss', 'iwae_bound',
@@ -162,14 +161,6 @@ def _fast_log_weights(model: VAE, x: Tensor, mu: Tensor, logvar: Tensor, z: Tens
     with _ExpTanh(): return _log_weights(model, x, mu, logvar, z)
 
 
-def _own_cache(fn: types.FunctionType) -> types.FunctionType:
-    """A copy of function `fn` with a code object of its own. Dynamo keeps its compiled graphs per code object, so
-    `torch.compile` of the copy starts from an empty cache that is freed with the copy: no recompilation limit reached
-    by earlier calls on other models, and no need for `torch._dynamo.reset()`, which would also drop every other
-    compiled function's graphs (a trainer's compiled loss would recompile after each evaluation)."""
-    return types.FunctionType(fn.__code__.replace(), fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)
-
-
 def _accumulate(lse1: Tensor, lse2: Tensor, lw: Tensor) -> tuple[Tensor, Tensor]:
     "Running log sum w and log sum w² `[b]`, float64, with a chunk of log-weights `[c, b]` added."
     lw = lw.double()
@@ -204,7 +195,8 @@ def log_likelihood(model: VAE, images: Tensor, k: int = 5000, batch_size: int = 
     if compile is None: compile = len(images) * k >= COMPILE_MIN_SAMPLES and not own
     fn = _log_weights
     if compile:
-        fn = torch.compile(_own_cache(_fast_log_weights), dynamic=False)   # a cache of this call's own
+        fn = torch.compile(_own_cache(_fast_log_weights), dynamic=False)   # a cache of this call's own: no
+                                                                # torch._dynamo.reset(), which drops every compiled graph
     out = {"log_px": [], "se": [], "ess": []}
     training, t0 = model.training, time.perf_counter()
     model.eval()

@@ -10,6 +10,7 @@ import dataclasses
 import math
 import os
 import time
+import types
 import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Sequence
@@ -198,11 +199,24 @@ class NonFiniteLossError(RuntimeError):
     "Training produced a NaN or infinite loss; the weights were not updated with it."
 
 
+def _own_cache(fn: Callable) -> types.FunctionType:
+    """A copy of function `fn` (or a function calling `fn`, if it is another callable) with a code object of its own.
+    Dynamo keeps compiled graphs per code object, up to `torch._dynamo.config.recompile_limit` (8) variants, beyond
+    which it runs the code uncompiled, saying so only in a log line. `torch.compile` of the copy starts from an empty
+    cache, freed with the copy: one trainer's (or evaluation's) graphs never count against another's."""
+    if not isinstance(fn, types.FunctionType):
+        inner = fn
+        fn = lambda *args, **kwargs: inner(*args, **kwargs)
+    new = types.FunctionType(fn.__code__.replace(), fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)
+    new.__kwdefaults__, new.__qualname__ = fn.__kwdefaults__, fn.__qualname__
+    return new
+
+
 def _compiled(loss: LossFn, device: torch.device | str = "cpu") -> LossFn:
-    "`loss` compiled by TorchInductor: default mode (kernels chosen by rule, not by timing, so runs are repeatable; on a GPU also `deterministic`, which skips timing Triton's variants) and PyTorch's own random numbers (the same noise as uncompiled, from the checkpointed generator)."
+    "`loss` compiled by TorchInductor: default mode (kernels chosen by rule, not by timing, so runs are repeatable; on a GPU also `deterministic`, which skips timing Triton's variants) and PyTorch's own random numbers (the same noise as uncompiled, from the checkpointed generator); in a cache of its own (`_own_cache`)."
     options = {"fallback_random": True}
     if torch.device(device).type == "cuda": options["deterministic"] = True
-    return torch.compile(loss, options=options)
+    return torch.compile(_own_cache(loss), options=options)
 
 
 def training_loss(model: VAE, x: torch.Tensor, cfg: TrainConfig, step: int) -> tuple[torch.Tensor, VAELoss]:
