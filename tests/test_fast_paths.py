@@ -3,8 +3,9 @@
 Notebook 04b checks that the fast paths are exact enough where they run; these tests check what
 happens where they cannot: the trainer and `log_likelihood` must warn, carry on uncompiled and give
 the uncompiled result, and 'auto' precision must mean float32 on a device without fast bf16. And
-`log_likelihood`'s compiled path must keep to a cache of its own, leaving other compiled code (a
-trainer's loss) compiled and never running uncompiled for want of recompilations.
+compiled code (`log_likelihood`'s, each trainer's loss) must keep to a dynamo cache of its own: leaving
+other compiled code compiled, and never running uncompiled because other models used up the
+recompile limit.
 """
 import warnings
 
@@ -133,11 +134,6 @@ def test_compiled_log_likelihood_compiles_every_call_within_the_recompile_limit(
         torch.testing.assert_close(got.log_px, ref.log_px, rtol=0, atol=1e-3)
 
 
-def test_dynamo_settings_are_intact():
-    "The test above changes a dynamo setting for its own duration only."
-    assert torch._dynamo.config.recompile_limit == RECOMPILE_LIMIT
-
-
 @torch._dynamo.config.patch(recompile_limit=2)
 def test_each_trainer_compiles_in_a_cache_of_its_own():
     "Trainers of other configurations in the same process cannot use up dynamo's recompile limit for the next one."
@@ -168,3 +164,8 @@ def test_own_cache_copies_any_callable():
         args = (a, 2.0) if fn is f else (a,)
         kw = {"shift": 1.0} if fn is f else {}
         torch.testing.assert_close(torch.compile(copy)(*args, **kw), ref)
+
+
+def test_dynamo_settings_are_intact():
+    "The tests above lower dynamo's recompile limit for their own duration only (pytest runs a file's tests in order)."
+    assert torch._dynamo.config.recompile_limit == RECOMPILE_LIMIT

@@ -201,7 +201,7 @@ class NonFiniteLossError(RuntimeError):
 
 def _own_cache(fn: Callable) -> types.FunctionType:
     """A copy of function `fn` (or a function calling `fn`, if it is another callable) with a code object of its own.
-    Dynamo keeps compiled graphs per code object, up to `torch._dynamo.config.recompile_limit` (8) variants, beyond
+    Dynamo keeps compiled graphs per code object, up to `torch._dynamo.config.recompile_limit` (8 by default), beyond
     which it runs the code uncompiled, saying so only in a log line. `torch.compile` of the copy starts from an empty
     cache, freed with the copy: one trainer's (or evaluation's) graphs never count against another's."""
     if not isinstance(fn, types.FunctionType):
