@@ -13,6 +13,10 @@ machine's load; last line `fused_bernoulli_speedup=<median ratio>` (reference ti
 losses are not equal: the gradients agree to float32 rounding (notebook 03 checks them), but Adam's
 first steps follow the gradients' signs, so rounding sends the two runs on different trajectories
 (measured over 8 epochs of 6,000 images: the fused run lower after epochs 1-5, higher after 6-8).
+
+Threads: one torch thread per side by default (`--threads`; 0: torch's default), as in train_speed.py: with
+torch's two threads per side and another two-thread process on these 2 cores, the rounds' ratios ran from 0.48
+to 1.32 (median 0.87; quiet, 0.98-1.14), every parallel region waiting for a thread the scheduler put off its core.
 """
 import argparse, os, sys, time
 from pathlib import Path
@@ -24,6 +28,8 @@ from interleave import Worker, fmt_ratio, interleaved, machine_load, main_worker
 
 
 def setup(side: str, a):
+    import torch
+    if a.threads: torch.set_num_threads(a.threads)
     import vae_course.iwae  # noqa: F401  (registers the 'iwae' objective)
     import vae_course.models as models
     from vae_course.iwae import burda_config
@@ -49,12 +55,14 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=20, help="batch size (default 20)")
     ap.add_argument("--rounds", type=int, default=6, help="timed rounds per side (default 6, after 1 untimed)")
     ap.add_argument("--round-size", type=int, default=6000, help="training images per round (default 6,000)")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads per side (default 1; 0: torch's default)")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.worker: return main_worker(a.worker, setup, run_round, finish, a)
-    print(f"Burda 784-200-200-50, 'iwae' k = {a.k}, batch {a.batch}, compiled; {a.rounds} rounds of {a.round_size:,} "
-          f"images per side, interleaved; {machine_load()}", flush=True)
-    extra = [f"--k={a.k}", f"--batch={a.batch}", f"--rounds={a.rounds}", f"--round-size={a.round_size}"]
+    print(f"Burda 784-200-200-50, 'iwae' k = {a.k}, batch {a.batch}, compiled; {a.threads or 'default'} thread(s) per side; "
+          f"{a.rounds} rounds of {a.round_size:,} images per side, interleaved; {machine_load()}", flush=True)
+    extra = [f"--k={a.k}", f"--batch={a.batch}", f"--rounds={a.rounds}", f"--round-size={a.round_size}",
+             f"--threads={a.threads}"]
     ws = [Worker(__file__, side, extra) for side in ("reference", "fused")]
     times = interleaved(ws, a.rounds)
     res = {w.side: w.finish() for w in ws}
