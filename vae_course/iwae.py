@@ -195,8 +195,7 @@ def log_likelihood(model: VAE, images: Tensor, k: int = 5000, batch_size: int = 
     if compile is None: compile = len(images) * k >= COMPILE_MIN_SAMPLES and not own
     fn = _log_weights
     if compile:
-        fn = torch.compile(_own_cache(_fast_log_weights), dynamic=False)   # a cache of this call's own: no
-                                                                # torch._dynamo.reset(), which drops every compiled graph
+        fn = torch.compile(_own_cache(_fast_log_weights), dynamic=False)   # in a cache of this call's own
     out = {"log_px": [], "se": [], "ess": []}
     training, t0 = model.training, time.perf_counter()
     model.eval()
