@@ -1,5 +1,6 @@
 """The installed `vae-course` command: help that documents every option, exit status 2 for bad
-arguments, a clear error (status 1, no traceback) for a missing checkpoint."""
+arguments, a clear error (status 1, no traceback) for a missing checkpoint, and train and eval
+without ipywidgets."""
 import dataclasses
 import shutil
 import subprocess
@@ -58,3 +59,15 @@ def test_foreign_checkpoint_is_a_clear_error(tmp_path):
     r = run("eval", str(tmp_path / "other.pt"))
     assert r.returncode == 1
     assert "expected 'vae-course-checkpoint/1'" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_train_and_eval_need_no_ipywidgets():
+    "ipywidgets is for the notebooks' widgets; a GPU server without it must still train and evaluate from the command line."
+    code = ("import sys; sys.modules['ipywidgets'] = None\n"          # `import ipywidgets` now raises ImportError
+            "from vae_course.cli import main\n"
+            "for cmd in ('train', 'eval'):\n"
+            "    try: main([cmd, '--help'])\n"
+            "    except SystemExit as e: assert e.code == 0, (cmd, e.code)\n"
+            "assert 'vae_course.widgets' not in sys.modules\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-800:]

@@ -19,8 +19,18 @@ dry run that keeps the script itself working. Each check prints `OK` or `FAIL` w
    k = 5000 log-likelihood of 1,000 test images scaled to 10,000 (bench/README.md records them).
 8. log_likelihood's batch and chunk sizes (tuned for CPU caches) against larger ones: seconds per 10,000 images
    and, on a GPU, peak GPU memory: the data for choosing GPU defaults.
+
+On a lent device machine (/work/.library/device): it has its own python3 with PyTorch (2.11 when last read) and no
+ipywidgets (train and eval do not need it), and a call sends the working tree only, at most 64 MiB of it, of which
+the repository takes about 60. So the data travels as a small data root: `python tools/cuda_checks.py --pack .devdata`
+here (the first 12,000 training images, which a run with validation splits into 2,000 and 10,000, and the first
+2,000 test images, gzipped: about 2.3 MB; it prints the size that would travel), then one device call with carry
+[".devdata"] and the command
+    export VAE_COURSE_DATA=$PWD/.devdata PYTHONUNBUFFERED=1; python3 tools/cuda_checks.py 2>&1 | tee $OUT/cuda_checks.log
+Seconds per epoch are scaled to 60,000 images from the images a run has. The same dry run here, as the device would
+run it: `VAE_COURSE_DATA=$PWD/.devdata python tools/cuda_checks.py --device cpu --quick`.
 """
-import argparse, os, subprocess, sys, tempfile, time, traceback, warnings
+import argparse, gzip, os, subprocess, sys, tempfile, time, traceback, warnings
 from collections import Counter
 from pathlib import Path
 
@@ -41,11 +51,45 @@ def check(name, fn):
         traceback.print_exc()
 
 
+def tree_bytes() -> int:
+    "Bytes of the working tree a device call sends: tracked files and untracked files git does not ignore."
+    out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                         capture_output=True, check=True).stdout
+    return sum((ROOT / f).stat().st_size for f in out.decode().split("\0") if f and (ROOT / f).is_file())
+
+
+def pack(out: Path, n_train: int = 12_000, n_test: int = 2_000) -> None:
+    "Write a small MNIST data root to `out` for a device machine (gzipped IDX files), check it reads back, print sizes."
+    from vae_course.data import load_split
+    from vae_course.io import IDX_FILES, IMAGES_MAGIC, LABELS_MAGIC, read_idx_pair
+    raw = out / "MNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for part, n in (("train", n_train), ("test", n_test)):
+        x, y = load_split("mnist", part)
+        x, y = x[:n], y[:n].to(torch.uint8)
+        for name, t, magic in zip(IDX_FILES[part], (x, y), (IMAGES_MAGIC, LABELS_MAGIC)):
+            header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in t.shape)
+            with gzip.open(raw / f"{name}.gz", "wb", compresslevel=9) as f: f.write(header + t.numpy().tobytes())
+        xr, yr = read_idx_pair(*(raw / f"{name}.gz" for name in IDX_FILES[part]))
+        assert torch.equal(xr, x) and torch.equal(yr, y.long()), f"{part}: the packed files do not read back"
+    packed = sum(f.stat().st_size for f in raw.iterdir())
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(out)], cwd=ROOT).returncode == 0
+    tree = tree_bytes() + (0 if ignored else -packed)           # untracked and not ignored: already counted in the tree
+    total = tree + packed
+    print(f"packed {n_train:,} training and {n_test:,} test images into {raw}: {packed / 2**20:.2f} MiB; with the "
+          f"working tree ({tree / 2**20:.1f} MiB) a device call would send {total / 2**20:.1f} MiB of at most 64"
+          + ("" if ignored else f"; {out} is not ignored by git, so carry cannot name it: add it to .gitignore"))
+    if total > 64 * 2**20: sys.exit("too large for a device call: pack fewer images, or leave untracked files out")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--quick", action="store_true", help="small sizes (a dry run of the script, e.g. on a CPU)")
+    ap.add_argument("--pack", metavar="DIR", type=Path,
+                    help="write a small MNIST data root to DIR for a device machine and exit (see above)")
     a = ap.parse_args()
+    if a.pack: return pack(a.pack)
     import vae_course.iwae as iw
     import vae_course.train as tr
     from vae_course.data import load_split, to_float
@@ -127,13 +171,15 @@ def main() -> None:
 
     def speed():
         out = []
-        for label, cfg, n in [("784-400-20 VAE, batch 128", tr.TrainConfig(validation=False, compile="on", epochs=2, device=a.device, train_size=n_train), n_train),
-                              ("IWAE k=50, batch 20", iw.burda_config("iwae_k50", device=a.device, epochs=2, train_size=min(n_train, 10_000), compile="on"), min(n_train, 10_000))]:
+        for label, cfg in [("784-400-20 VAE, batch 128", tr.TrainConfig(validation=False, compile="on", epochs=2, device=a.device, train_size=n_train)),
+                           ("IWAE k=50, batch 20", iw.burda_config("iwae_k50", device=a.device, epochs=2, train_size=min(n_train, 10_000), compile="on"))]:
             t = tr.Trainer(cfg, progress=False); t.fit(1)
+            n = len(t.train_batches.images)                                 # fewer than asked where the data root is packed
             if cuda: torch.cuda.synchronize()
-            t0 = time.perf_counter(); t.fit(2)
+            t0 = time.perf_counter(); t.train_epoch()                        # the training pass only, no validation
             if cuda: torch.cuda.synchronize()
-            out.append(f"{label}: {(time.perf_counter() - t0) * 60_000 / n:.1f} s per 60,000-image epoch ({t.precision})")
+            out.append(f"{label}: {(time.perf_counter() - t0) * 60_000 / n:.1f} s per 60,000-image epoch "
+                       f"({n:,} images timed, {t.precision})")
         t = tr.Trainer(iw.burda_config("vae_k1", device=a.device, epochs=1, train_size=2000, compile="off"), progress=False); t.fit()
         n = 100 if a.quick else 1000
         x = iw.burda_test_images()[:n].to(dev)

@@ -28,7 +28,6 @@ import vae_course.iwae                        # registers 'iwae'
 from .objectives import KL_SCHEDULES
 from .explore import encode_means, eval_images, latent_stats, lerp, slerp, traversal_grid, decode_images
 from .pretrained import PRETRAINED, load_vae, pretrained_dir, vae_config
-from .widgets import to_png
 from .logs import TENSORBOARD_INSTALL, TensorBoardLogger, require_tensorboard
 
 # %% auto #0
@@ -317,6 +316,7 @@ def _test_images(a: argparse.Namespace, indices) -> torch.Tensor:
 
 
 def _write_png(images: torch.Tensor, a: argparse.Namespace, nrow: int, what: str) -> int:
+    from vae_course.widgets import to_png          # here, not above: the widgets module needs ipywidgets, train and eval do not
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(to_png(images, a.scale, nrow))
