@@ -53,7 +53,8 @@ def _log_prod_blocks(f: Tensor) -> Tensor:
     "Σ log f over the last dim `[..., D]` -> `[...]`, one log per block of at most 112 factors: each f in (1, 2], a block's product < 2^112."
     d = f.shape[-1]
     block = max(b for b in range(1, 113) if d % b == 0)                                   # 112 for D = 784
-    return torch.log(f.unflatten(-1, (d // block, block)).prod(-1)).sum(-1)               # float32 overflows at 2^128
+    blocks = f.reshape(*f.shape[:-1], d // block, block)      # [..., D/block, block] (not unflatten: torch 2.11's compiler breaks the graph there)
+    return torch.log(blocks.prod(-1)).sum(-1)                                            # float32 overflows at 2^128
 
 
 def _softplus_sum(logits: Tensor) -> Tensor:
