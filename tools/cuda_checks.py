@@ -22,10 +22,10 @@ dry run that keeps the script itself working. Each check prints `OK` or `FAIL` w
 
 On a lent device machine (/work/.library/device): it has its own python3 with PyTorch (2.11 when last read) and no
 ipywidgets (train and eval do not need it), and a call sends the working tree only, at most 64 MiB of it, of which
-the repository takes about 60. So the data travels as a small data root: `python tools/cuda_checks.py --pack .devdata`
+the repository takes about 59. So the data travels as a small data root: `python tools/cuda_checks.py --pack .devdata`
 here (the first 12,000 training images, which a run with validation splits into 2,000 and 10,000, and the first
-2,000 test images, gzipped: about 2.3 MB; it prints the size that would travel), then one device call with carry
-[".devdata"] and the command
+2,000 test images, gzipped: 2.1 MiB; it prints the size that would travel), then one device call with carry
+[".devdata"], timeout_s about 480 (the dry run without --quick took 6 minutes on 2 CPU cores) and the command
     export VAE_COURSE_DATA=$PWD/.devdata PYTHONUNBUFFERED=1; python3 tools/cuda_checks.py 2>&1 | tee $OUT/cuda_checks.log
 Seconds per epoch are scaled to 60,000 images from the images a run has. The same dry run here, as the device would
 run it: `VAE_COURSE_DATA=$PWD/.devdata python tools/cuda_checks.py --device cpu --quick`.
