@@ -148,13 +148,49 @@ def test_course_notebooks_have_been_executed():
         assert any(c.get("outputs") for c in code), f"{nb.name} has no saved outputs: run `make course` before committing"
 
 
+@functools.cache
+def preprocess() -> subprocess.CompletedProcess:
+    "Run nbdev's pre-processing (nbdev_docs before `quarto render`, see tools/proc_nbs.py) once: notebooks into _proc/."
+    return subprocess.run([sys.executable, "tools/proc_nbs.py"], cwd=ROOT, capture_output=True, text=True)
+
+
 def test_nbdev_preprocessing_succeeds():
-    "nbdev's pre-processing (nbdev_docs before `quarto render`, see tools/proc_nbs.py) succeeds on every notebook."
-    r = subprocess.run([sys.executable, "tools/proc_nbs.py"], cwd=ROOT, capture_output=True, text=True)
+    "nbdev's pre-processing succeeds on every notebook."
+    r = preprocess()
     assert r.returncode == 0, r.stdout + r.stderr
     proc = ROOT / "_proc"
     for nb in NOTEBOOKS: assert (proc / nb.name).exists(), f"nbdev_proc_nbs did not produce _proc/{nb.name}"
     assert (proc / "_quarto.yml").exists() and (proc / "sidebar.yml").exists()
+
+
+def doc_anchor(heading: str, private_filter: bool) -> str:
+    "The anchor Quarto gives a show_doc heading (a name like `VAE.loss` or `_draw`): Pandoc's identifier, lower case and from the first letter on, unless nbs/private_anchors.lua keeps the underscore."
+    return heading.lower() if private_filter or not heading.startswith("_") else heading.lower().lstrip("_0123456789.")
+
+
+def test_doc_links_point_at_documented_names():
+    "Without Quarto: every link nbdev makes from a name in backticks leads to that name's documentation on its page."
+    assert preprocess().returncode == 0, "nbdev's pre-processing failed (see test_nbdev_preprocessing_succeeds)"
+    quarto = yaml.safe_load((ROOT / "_quarto.yml").read_text())
+    private_filter = "private_anchors.lua" in quarto["format"]["html"].get("filters", [])
+    anchors, links = {}, []                               # page -> anchors of its show_doc headings; (page, link)
+    for nb in NOTEBOOKS:
+        page, cells = output_file(nb), read(ROOT / "_proc" / nb.name).cells   # as nbdev processed it: links added
+        anchors[page] = set()
+        for c in cells:
+            texts = [c.source] if c.cell_type == "markdown" else []
+            for o in c.get("outputs", []):
+                md = o.get("data", {}).get("text/markdown")
+                if md: texts.append(md if isinstance(md, str) else "".join(md))
+            for t in texts:
+                links += [(page, m) for m in re.findall(re.escape(SITE_URL) + r"([^)\s\"'#]+\.html#[^)\s\"']+)", t)]
+                if c.cell_type == "code":                 # show_doc's output: "### Name" over the signature
+                    anchors[page] |= {doc_anchor(h, private_filter) for h in re.findall(r"^#{2,4} ([\w.]+)\s*$", t, re.M)}
+    assert links and sum(map(len, anchors.values())) > 50, "no doc links or no show_doc headings found: the parser is broken"
+    bad = sorted({f"{page}: link to {target}" for page, target in links
+                  if target.split("#")[1] not in anchors.get(target.split("#")[0], set())})
+    assert not bad, f"{len(bad)} links to documentation that is not on its page (show_doc the name there, or " \
+                    "write it without backticks):\n" + "\n".join(bad)
 
 
 # ---- the rendered site (needs Quarto) ------------------------------------------------------------
