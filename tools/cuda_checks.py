@@ -26,7 +26,7 @@ ipywidgets (train and eval do not need it), and a call sends the working tree on
 the repository takes about 59. So the data travels as a small data root: `python tools/cuda_checks.py --pack .devdata`
 here (the first 12,000 training images, which a run with validation splits into 2,000 and 10,000, and the first
 2,000 test images, gzipped: 2.1 MiB; it prints the size that would travel), then one device call with carry
-[".devdata"], timeout_s about 480 (the dry run without --quick took 6 minutes on 2 CPU cores) and the command
+[".devdata"], timeout_s about 480 (a dry run without --quick took 6 minutes on 2 CPU cores, before the with/without timings) and the command
     export VAE_COURSE_DATA=$PWD/.devdata PYTHONUNBUFFERED=1; python3 tools/cuda_checks.py 2>&1 | tee $OUT/cuda_checks.log
 Seconds per epoch are scaled to 60,000 images from the images a run has. The same dry run here, as the device would
 run it: `VAE_COURSE_DATA=$PWD/.devdata python tools/cuda_checks.py --device cpu --quick`.
@@ -186,7 +186,7 @@ def main() -> None:
                            ("IWAE k=50, batch 20", iw.burda_config("iwae_k50", device=a.device, epochs=2, train_size=min(n_train, 10_000), compile="on"))]:
             t = tr.Trainer(cfg, progress=False); t.fit(1)
             n = len(t.train_batches.images)                                 # fewer than asked where the data root is packed
-            times = {False: [], True: []}                                   # without / with the finiteness check off
+            times = {False: [], True: []}                                   # key: the finiteness check stubbed out?
             for _ in range(3):                                              # interleaved: A B A B A B
                 for off in (False, True):
                     with no_finite_check(off):
@@ -195,8 +195,9 @@ def main() -> None:
                         if cuda: torch.cuda.synchronize()
                         times[off].append((time.perf_counter() - t0) * 60_000 / n)
             on, off = statistics.median(times[False]), statistics.median(times[True])
+            ratio = statistics.median(a / b for a, b in zip(times[False], times[True]))     # of the paired rounds
             out.append(f"{label}: {on:.1f} s per 60,000-image epoch ({n:,} images timed, {t.precision}; median of 3), "
-                       f"{off:.1f} s without the per-step finiteness check of the loss")
+                       f"{off:.1f} s without the per-step finiteness check of the loss ({ratio:.2f}x, median of paired rounds)")
         t = tr.Trainer(iw.burda_config("vae_k1", device=a.device, epochs=1, train_size=2000, compile="off"), progress=False); t.fit()
         n = 100 if a.quick else 1000
         x = iw.burda_test_images()[:n].to(dev)
