@@ -131,16 +131,33 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-_STOP = {"handled": False}   # set once main's handler has taken the KeyboardInterrupt
+_STOP = {"signal": None, "handled": False}   # the signal that asked for the stop; whether main's handler took it
+_OURS: tuple[str, ...] = ()   # where a frame may take the KeyboardInterrupt: this script and the vae_course package
+
+
+def _safe_to_raise(frame) -> bool:
+    """Whether a KeyboardInterrupt raised in `frame` unwinds through plain Python only: `frame` is our code
+    and no frame under it is torch's."""
+    # Raised inside torch (its C++ calls back into Python while tracing, compiling and in autograd), a
+    # KeyboardInterrupt can cross C++ that cannot pass it on: once in CI, `terminate called after throwing
+    # an instance of 'python_error'`, and the run died without logging its stretch.
+    if frame is None or not frame.f_code.co_filename.startswith(_OURS): return False
+    torch_dir = str(Path(sys.modules["torch"].__file__).parent) + "/" if "torch" in sys.modules else None
+    while frame is not None:
+        if torch_dir and frame.f_code.co_filename.startswith(torch_dir): return False
+        frame = frame.f_back
+    return True
 
 
 def _interrupt(signum, frame) -> None:
-    "Raise KeyboardInterrupt, and again every half second (SIGALRM) until main's handler has taken it."
-    # A raise that lands in a weakref callback or a __del__ is printed ("Exception ignored in ...") and
-    # dropped by Python: once, a stopped run trained on. The interval timer raises again until it is taken.
+    "Raise KeyboardInterrupt where it is safe (`_safe_to_raise`); try again every tenth of a second until it is taken."
+    # Elsewhere the interval timer (SIGALRM) comes back for it. Also a raise that lands in a weakref callback or
+    # a __del__ is printed ("Exception ignored in ...") and dropped by Python: once, a stopped run trained on.
     if _STOP["handled"]: return
-    signal.setitimer(signal.ITIMER_REAL, 0.5, 0.5)
-    raise KeyboardInterrupt(f"signal {signum}")
+    if signum != signal.SIGALRM: _STOP["signal"] = _STOP["signal"] or signum
+    if _STOP["signal"] is None: return
+    signal.setitimer(signal.ITIMER_REAL, 0.1, 0.1)
+    if _safe_to_raise(frame): raise KeyboardInterrupt(f"signal {_STOP['signal']}")
 
 
 def _stop_taken() -> None:
@@ -153,6 +170,10 @@ def _stop_on_signals() -> None:
     "Stop cleanly (stretch logged, checkpoint kept) on SIGINT and SIGTERM, also when started in the background."
     # A shell without job control starts `cmd &` with SIGINT ignored, and `kill` sends SIGTERM, which
     # would end the process without logging the stretch it trained: both raise KeyboardInterrupt instead.
+    global _OURS
+    import vae_course
+    here, package = Path(__file__), Path(vae_course.__file__).parent
+    _OURS = tuple({str(here), str(here.resolve()), str(package) + "/", str(package.resolve()) + "/"})
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM): signal.signal(sig, _interrupt)
 
 
