@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 from functools import partial
 import json
-import signal
 import sys
 import time
 from datetime import datetime, timezone
@@ -99,8 +98,7 @@ def main(argv: list[str] | None = None) -> int:
                 if t.epoch > schedule[stage - 1][0]: continue     # a resumed run past this stage: its point was taken then
                 if a.curve_images: _curve_point(t, run / "curve.csv", images[:a.curve_images], a.k, log_likelihood,
                                                 read_csv, write_csv, compile=not a.no_compile)
-        except KeyboardInterrupt:                              # Ctrl-C: the stretch up to the last checkpoint is logged
-            _stop_taken()
+        except KeyboardInterrupt:                              # Ctrl-C or kill: the stretch up to the last checkpoint is logged
             last = load_checkpoint(ck)["epoch"] if ck.exists() else 0
             if last >= first: _log_stretch(run / "stretches.csv", started, first, last, time.perf_counter() - t0, cfg, read_csv, write_csv)
             raise
@@ -131,52 +129,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-_STOP = {"signal": None, "handled": False}   # the signal that asked for the stop; whether main's handler took it
-_OURS: tuple[str, ...] = ()   # where a frame may take the KeyboardInterrupt: this script and the vae_course package
-
-
-def _safe_to_raise(frame) -> bool:
-    """Whether a KeyboardInterrupt raised in `frame` unwinds through plain Python only: `frame` is our code
-    and no frame under it is torch's."""
-    # Raised inside torch (its C++ calls back into Python while tracing, compiling and in autograd), a
-    # KeyboardInterrupt can cross C++ that cannot pass it on: once in CI, `terminate called after throwing
-    # an instance of 'python_error'`, and the run died without logging its stretch.
-    if frame is None or not frame.f_code.co_filename.startswith(_OURS): return False
-    torch_dir = str(Path(sys.modules["torch"].__file__).parent) + "/" if "torch" in sys.modules else None
-    while frame is not None:
-        if torch_dir and frame.f_code.co_filename.startswith(torch_dir): return False
-        frame = frame.f_back
-    return True
-
-
-def _interrupt(signum, frame) -> None:
-    "Raise KeyboardInterrupt where it is safe (`_safe_to_raise`); try again every tenth of a second until it is taken."
-    # Elsewhere the interval timer (SIGALRM) comes back for it. Also a raise that lands in a weakref callback or
-    # a __del__ is printed ("Exception ignored in ...") and dropped by Python: once, a stopped run trained on.
-    if _STOP["handled"]: return
-    if signum != signal.SIGALRM: _STOP["signal"] = _STOP["signal"] or signum
-    if _STOP["signal"] is None: return
-    signal.setitimer(signal.ITIMER_REAL, 0.1, 0.1)
-    if _safe_to_raise(frame): raise KeyboardInterrupt(f"signal {_STOP['signal']}")
-
-
-def _stop_taken() -> None:
-    "The KeyboardInterrupt has reached main's handler: no more raises."
-    _STOP["handled"] = True
-    signal.setitimer(signal.ITIMER_REAL, 0)
-
-
-def _stop_on_signals() -> None:
-    "Stop cleanly (stretch logged, checkpoint kept) on SIGINT and SIGTERM, also when started in the background."
-    # A shell without job control starts `cmd &` with SIGINT ignored, and `kill` sends SIGTERM, which
-    # would end the process without logging the stretch it trained: both raise KeyboardInterrupt instead.
-    global _OURS
-    import vae_course
-    here, package = Path(__file__), Path(vae_course.__file__).parent
-    _OURS = tuple({str(here), str(here.resolve()), str(package) + "/", str(package.resolve()) + "/"})
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM): signal.signal(sig, _interrupt)
-
-
 def _log_stretch(path: Path, started: str, first: int, last: int, seconds: float, cfg, read_csv, write_csv) -> None:
     "Append a row to the run's log of stretches: which epochs were trained when, on what, in which precision."
     import platform
@@ -205,6 +157,15 @@ def _curve_point(t, path: Path, images, k: int, log_likelihood, read_csv, write_
     print(f"curve: epoch {t.epoch}: NLL {ll.nll:.2f} ± {ll.data_se:.2f} on {len(images)} test images", flush=True)
 
 
+def _run() -> int:
+    "main() as a command: SIGINT and SIGTERM stop it cleanly (the stretch logged, the checkpoint kept), also in the background."
+    # A shell without job control starts `cmd &` with SIGINT ignored, and `kill` sends SIGTERM, which would end
+    # the process without logging the stretch it trained: interrupt_safely raises for both, where it is safe to.
+    sys.path.insert(0, str(ROOT))
+    import vae_course
+    from vae_course.io import interrupt_safely
+    with interrupt_safely(__file__, Path(vae_course.__file__).parent): return main()
+
+
 if __name__ == "__main__":
-    _stop_on_signals()
-    sys.exit(main())
+    sys.exit(_run())

@@ -11,6 +11,7 @@ import dataclasses
 import difflib
 import json
 import os
+import shlex
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -18,13 +19,14 @@ from pathlib import Path
 import torch
 
 from .checkpoints import CheckpointError, load_checkpoint
-from .io import atomic_write
+from .io import Interrupted, atomic_write, interrupt_safely
 from .data import BINARIZATIONS, DATASETS, DataNotFoundError, IDXFormatError, load_split
 from .models import ARCHS, LIKELIHOODS, VAE, active_units, evaluate, posterior_means
 from .train import (OBJECTIVES, PRECISIONS, _device, NonFiniteLossError, TrainConfig, Trainer, eval_batches, load_model,
                               reconstruction_metrics, report_figures)
 import vae_course.objectives                  # registers 'beta_vae'
 import vae_course.iwae                        # registers 'iwae'
+import vae_course
 from .objectives import KL_SCHEDULES
 from .explore import encode_means, eval_images, latent_stats, lerp, slerp, traversal_grid, decode_images
 from .pretrained import PRETRAINED, load_vae, pretrained_dir, vae_config
@@ -193,6 +195,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _what_is_kept(a: argparse.Namespace) -> str:
+    "What a stopped `train` leaves: the checkpoint's epoch and the command that continues it."
+    if a.command != "train": return ""
+    ck = Path(a.out) / "checkpoint.pt"
+    if not ck.exists(): return "; no epoch had finished, so there is no checkpoint to resume"
+    return f"; {ck} holds epoch {load_checkpoint(ck)['epoch']}: `vae-course train --resume --out {shlex.quote(a.out)}` continues it"
+
+
 def main(argv: list[str] | None = None) -> int:
     "Entry point of the `vae-course` command."
     p = build_parser()
@@ -211,10 +221,14 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as e: p.error(str(e))
     threads = torch.get_num_threads()
     if getattr(a, "threads", None): torch.set_num_threads(a.threads)
-    try: return a.func(a)
+    try:
+        with interrupt_safely(Path(vae_course.__file__).parent): return a.func(a)   # Ctrl-C, kill: Interrupted, where safe
     except (CheckpointError, DataNotFoundError, IDXFormatError, NonFiniteLossError) as e:
         print(f"vae-course: error: {e}", file=sys.stderr)
         return 1
+    except Interrupted as e:                                 # 130 for SIGINT, 143 for SIGTERM, as a shell reports them
+        print(f"vae-course: {e}{_what_is_kept(a)}", file=sys.stderr)
+        return 128 + e.signum
     finally: torch.set_num_threads(threads)                 # run in-process (a notebook, a test), torch is left as found
 
 # %% ../nbs/95_cli.ipynb #fd5fb98a

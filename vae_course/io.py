@@ -10,8 +10,12 @@ import csv
 import gzip
 import io
 import json
+import inspect
 import os
+import signal
+import sys
 import tempfile
+import threading
 from collections.abc import Collection
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,8 +28,8 @@ from torch import Tensor
 # %% auto #0
 __all__ = ['ENV_VAR', 'DATASETS', 'IMAGES_MAGIC', 'LABELS_MAGIC', 'IDX_FILES', 'RESULTS_FILE', 'check_choice',
            'default_cache_dir', 'data_root', 'search_dirs', 'IDXFormatError', 'read_idx', 'read_idx_pair',
-           'DataNotFoundError', 'find_idx', 'locate_idx', 'atomic_write', 'write_csv', 'read_csv', 'load_results',
-           'record_result']
+           'DataNotFoundError', 'find_idx', 'locate_idx', 'atomic_write', 'write_csv', 'read_csv', 'Interrupted',
+           'interrupt_safely', 'load_results', 'record_result']
 
 # %% ../nbs/90_io.ipynb #9a06b353
 ENV_VAR = "VAE_COURSE_DATA"
@@ -209,6 +213,53 @@ def read_csv(path: str | os.PathLike) -> list[dict]:
     "The rows of a CSV table written by `write_csv`: numbers as int or float, empty cells omitted."
     with open(path, newline="", encoding="utf-8") as f:
         return [{k: _cell(v) for k, v in r.items() if v != ""} for r in csv.DictReader(f)]
+
+# %% ../nbs/90_io.ipynb #7979cd65
+class Interrupted(KeyboardInterrupt):
+    "The KeyboardInterrupt that `interrupt_safely` raises for a signal; `signum` says which (SIGINT 2, SIGTERM 15)."
+    def __init__(self, signum: int):
+        super().__init__(f"stopped by {signal.Signals(signum).name}")
+        self.signum = signum
+
+
+def _safe_frame(frame, roots: tuple[str, ...]) -> bool:
+    """Whether an exception raised in `frame` unwinds through plain Python to its caller: `frame` runs code under
+    `roots`, is no generator or `__del__` (which may be finalising, where Python drops it), and no torch frame is below."""
+    if frame is None or not frame.f_code.co_filename.startswith(roots): return False
+    if frame.f_code.co_flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR): return False
+    if frame.f_code.co_name == "__del__": return False
+    torch_dir = str(Path(sys.modules["torch"].__file__).parent) + os.sep if "torch" in sys.modules else None
+    while frame is not None:
+        if torch_dir is not None and frame.f_code.co_filename.startswith(torch_dir): return False
+        frame = frame.f_back
+    return True
+
+
+@contextlib.contextmanager
+def interrupt_safely(*roots: str | os.PathLike, signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM),
+                     retry_s: float = 0.02):
+    """Within the block, each of `signals` raises `Interrupted` once, in code under `roots` (files or folders) with no
+    torch frame below; until then it is retried every `retry_s` s (SIGALRM). Main thread only; handlers restored on exit."""
+    if threading.current_thread() is not threading.main_thread(): yield; return   # signals reach the main thread only
+    roots = tuple({f"{p}{os.sep}" if p.is_dir() else str(p) for r in roots for p in (Path(r), Path(r).resolve())})
+    pending = []                                                      # the signal waiting for a safe frame
+
+    def handler(signum, frame) -> None:
+        if signum != signal.SIGALRM and not pending: pending.append(signum)
+        if not pending: return
+        if not _safe_frame(frame, roots):
+            signal.setitimer(signal.ITIMER_REAL, retry_s)             # not here: come back in retry_s
+            return
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        raise Interrupted(pending.pop())
+
+    old = {s: signal.getsignal(s) for s in (*signals, signal.SIGALRM)}
+    try:
+        for s in old: signal.signal(s, handler)
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        for s, h in old.items(): signal.signal(s, h)
 
 # %% ../nbs/90_io.ipynb #262b92f6
 RESULTS_FILE = "results.json"
