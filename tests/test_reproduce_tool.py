@@ -141,6 +141,6 @@ def test_signal_stops_a_background_run_cleanly(tmp_path, sig):
     finally:
         if p.poll() is None: p.kill()
         log.close()
-    assert rc != 0 and f"Interrupted: stopped by {sig}" in (tmp_path / "stderr.txt").read_text()
+    assert rc == 128 + getattr(signal, sig) and f"reproduce_iwae: stopped by {sig}" in (tmp_path / "stderr.txt").read_text()
     (stretch,) = read_csv(run / "stretches.csv")              # SIGTERM's default would have left no row
     assert stretch["first_epoch"] == 1 and stretch["last_epoch"] == load_checkpoint(run / "checkpoint.pt")["epoch"] >= 1

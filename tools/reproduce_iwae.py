@@ -163,8 +163,13 @@ def _run() -> int:
     # the process without logging the stretch it trained: interrupt_safely raises for both, where it is safe to.
     sys.path.insert(0, str(ROOT))
     import vae_course
-    from vae_course.io import interrupt_safely
-    with interrupt_safely(__file__, Path(vae_course.__file__).parent): return main()
+    from vae_course.io import Interrupted, interrupt_safely
+    try:
+        with interrupt_safely(__file__, Path(vae_course.__file__).parent): return main()
+    except Interrupted as e:                                  # 130 for SIGINT, 143 for SIGTERM, as a shell reports them
+        print(f"reproduce_iwae: {e}; the stretch trained is logged and the last epoch's checkpoint kept: the same "
+              "command resumes the run", file=sys.stderr)
+        return 128 + e.signum
 
 
 if __name__ == "__main__":
