@@ -236,9 +236,9 @@ def _safe_frame(frame, roots: tuple[str, ...]) -> bool:
 
 
 @contextlib.contextmanager
-def interrupt_safely(*roots: str | os.PathLike, signals: tuple[str, ...] = ("SIGINT", "SIGTERM"), retry_s: float = 0.02):
-    """Within the block, `signals` raise `Interrupted` in a frame of code under `roots` (files or folders) with no torch
-    frame below, tried again every `retry_s` s (SIGALRM) until one comes. Main thread only; handlers restored on exit."""
+def interrupt_safely(*roots: str | os.PathLike, retry_s: float = 0.02):
+    """Within the block, SIGINT and SIGTERM raise `Interrupted` in a frame of code under `roots` (files or folders) with
+    no torch frame below, tried again every `retry_s` s (SIGALRM) until one comes. Main thread only; handlers restored."""
     if threading.current_thread() is not threading.main_thread(): yield; return   # signals reach the main thread only
     roots = tuple({f"{p}{os.sep}" if p.is_dir() else str(p) for r in roots for p in (Path(r), Path(r).resolve())})
     pending = []                                                      # the signal waiting for a safe frame
@@ -252,7 +252,7 @@ def interrupt_safely(*roots: str | os.PathLike, signals: tuple[str, ...] = ("SIG
         signal.setitimer(signal.ITIMER_REAL, 0)
         raise Interrupted(pending.pop())
 
-    old = {s: signal.getsignal(s) for s in (*(signal.Signals[name] for name in signals), signal.SIGALRM)}
+    old = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM)}
     try:
         for s in old: signal.signal(s, handler)
         yield
