@@ -8,16 +8,16 @@ accuracy check sees realistic weights (the cost per sample does not depend on th
 MNIST test images, binarized by notebook 06's fixed draw. Work: k = 5000 samples per image, 5e7 decoder
 passes, 2.07e13 floating-point operations in the decoder's matrix products.
 
-First checks that the default path (compiled, `_fast_log_weights`; bf16 matrix products where the CPU has
-fast bf16) agrees with the plain one (float32, eager) on 200 images x k = 500, same draws: mean NLL within
-0.02 nats, every image within 0.25 (log_likelihood's "exact enough"). Then times the full evaluation on
-the default path (compilation included) and prints wall time, images/s, the decoder's achieved GFLOP/s
+First checks that the path timed (by default compiled float32, `_fast_log_weights`) agrees with the plain one
+(float32, eager) on 200 images x k = 500, same draws, as `log_likelihood`'s docstring promises: in float32 every
+image within 1e-3 nats; with `--precision bf16` (bf16 matrix products) the mean NLL within 0.02 nats, the largest
+single image printed. Then times the full evaluation on that path (compilation included) and prints wall time, images/s, the decoder's achieved GFLOP/s
 and its share of the matrix-product floor (the decoder's FLOP at the peak rate of this process, in the
 precision timed, measured just before and just after the evaluation: the machine may be shared and its
 speed move), the NLL, the peak resident memory of this process and the machine's load average, and last
 `nll_eval_seconds=<s>` (target <= 150 s on 2 CPU cores, peak RSS < 4 GB).
 """
-import argparse, os, resource, sys, time
+import argparse, inspect, os, resource, sys, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,6 +34,8 @@ def main() -> None:
     ap.add_argument("--train-size", type=int, default=60_000,
                     help="without a checkpoint: training images of the model trained here (default 60,000)")
     ap.add_argument("--plain", action="store_true", help="time the plain path (float32, eager) instead")
+    ap.add_argument("--precision", choices=["default", "fp32", "bf16", "auto"], default="default",
+                    help="the compiled path's precision (default: log_likelihood's default)")
     ap.add_argument("--checkpoint", default=str(ROOT / "results" / "burda" / "06_vae_k1_b100" / "checkpoint.pt"),
                     help="the model to evaluate (default: 06's VAE on the full schedule; trained here for 2 epochs if missing)")
     a = ap.parse_args()
@@ -53,15 +55,18 @@ def main() -> None:
           f"model: Burda 784-200-200-50 from {source}; {len(images):,} images x k = {a.k}; {machine_load()}", flush=True)
 
     plain = dict(precision="fp32", compile=False)
-    fast = plain if a.plain else dict(compile=True)                  # precision 'auto': bf16 where fast
+    fast = plain if a.plain else dict(compile=True) | ({} if a.precision == "default" else {"precision": a.precision})
     ref = log_likelihood(model, images[:200], k=500, seed=1, progress=False, **plain)
     chk = log_likelihood(model, images[:200], k=500, seed=1, progress=False, **fast)
-    d = chk.log_px - ref.log_px
-    print(f"check: default vs plain path on 200 images x k = 500, same draws: mean NLL differs by {-d.mean():+.4f} nats, "
-          f"largest image by {d.abs().max():.3f} (allowed: 0.02 and 0.25)")
-    if d.mean().abs() > 0.02 or d.abs().max() > 0.25: sys.exit("the fast log-likelihood is not exact enough")
     from vae_course.train import resolve_precision
-    timed = "fp32" if a.plain else resolve_precision("auto")          # the precision of the products timed below
+    default = inspect.signature(log_likelihood).parameters["precision"].default
+    timed = "fp32" if a.plain else resolve_precision(fast.get("precision", default))   # the precision of the products timed
+    d = chk.log_px - ref.log_px
+    allowed = "mean 0.02" if timed == "bf16" else "every image 0.001"
+    print(f"check: the {timed} path timed vs the plain one on 200 images x k = 500, same draws: mean NLL differs by "
+          f"{-d.mean():+.4f} nats, largest image by {d.abs().max():.4f} (allowed: {allowed})")
+    if d.mean().abs() > 0.02 or (timed == "fp32" and d.abs().max() > 1e-3):
+        sys.exit("the fast log-likelihood does not agree with the plain one as log_likelihood's docstring promises")
     rate0 = gemm_gflops(timed)
     load0 = os.getloadavg()
     t0 = time.perf_counter()

@@ -35,7 +35,7 @@ def test_iwae_speed_smoke():
 @needs_data
 def test_nll_speed_smoke():
     out = run_bench("nll_speed.py", "--images", "200", "--k", "200", "--train-size", "2000")
-    assert any(l.startswith("check: default vs plain path") for l in out), out
+    assert any(l.startswith("check: the fp32 path timed vs the plain one") for l in out), out
     assert re.fullmatch(r"nll_eval_seconds=\d+\.\d", out[-1]), out[-1]
 
 
