@@ -11,8 +11,8 @@ passes, 2.07e13 floating-point operations in the decoder's matrix products.
 First checks that the path timed (by default compiled float32, `_fast_log_weights`) agrees with the plain one
 (float32, eager) on 200 images x k = 500, same draws, as `log_likelihood`'s docstring promises: in float32 every
 image within 1e-3 nats; with `--precision bf16` (bf16 matrix products) the mean NLL within 0.02 nats, the largest
-single image printed. Then times the full evaluation on that path (compilation included) and prints wall time, images/s, the decoder's achieved GFLOP/s
-and its share of the matrix-product floor (the decoder's FLOP at the peak rate of this process, in the
+single image printed. Then times the full evaluation on that path (compilation included) and prints wall time,
+images/s, the decoder's achieved GFLOP/s and its share of the matrix-product floor (the decoder's FLOP at the peak rate of this process, in the
 precision timed, measured just before and just after the evaluation: the machine may be shared and its
 speed move), the NLL, the peak resident memory of this process and the machine's load average, and last
 `nll_eval_seconds=<s>` (target <= 150 s on 2 CPU cores, peak RSS < 4 GB).
