@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from helpers import needs_data
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,9 +35,11 @@ def test_iwae_speed_smoke():
 
 
 @needs_data
-def test_nll_speed_smoke():
-    out = run_bench("nll_speed.py", "--images", "200", "--k", "200", "--train-size", "2000")
-    assert any(l.startswith("check: the fp32 path timed vs the plain one") for l in out), out
+@pytest.mark.parametrize("precision", ["default", "bf16"])
+def test_nll_speed_smoke(precision):
+    out = run_bench("nll_speed.py", "--images", "200", "--k", "200", "--train-size", "2000", "--precision", precision)
+    timed = "bf16" if precision == "bf16" else "fp32"          # log_likelihood's default is float32
+    assert any(l.startswith(f"check: the {timed} path timed vs the plain one") for l in out), out
     assert re.fullmatch(r"nll_eval_seconds=\d+\.\d", out[-1]), out[-1]
 
 
