@@ -42,10 +42,10 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     import torch
     from vae_course.iwae import burda_test_images, log_likelihood
-    from vae_course.train import Trainer
+    from vae_course.train import Trainer, load_model, resolve_precision
     if a.threads: torch.set_num_threads(a.threads)
 
-    if Path(a.checkpoint).exists(): model = Trainer.load(a.checkpoint, progress=False).eval_model; source = a.checkpoint
+    if Path(a.checkpoint).exists(): model, source = load_model(a.checkpoint)[0], a.checkpoint
     else:
         from vae_course.iwae import burda_config
         t = Trainer(burda_config("vae_k1", epochs=2, batch_size=100, train_size=a.train_size, compile="off"), progress=False); t.fit()
@@ -58,7 +58,6 @@ def main() -> None:
     fast = plain if a.plain else dict(compile=True) | ({} if a.precision == "default" else {"precision": a.precision})
     ref = log_likelihood(model, images[:200], k=500, seed=1, progress=False, **plain)
     chk = log_likelihood(model, images[:200], k=500, seed=1, progress=False, **fast)
-    from vae_course.train import resolve_precision
     default = inspect.signature(log_likelihood).parameters["precision"].default
     timed = "fp32" if a.plain else resolve_precision(fast.get("precision", default))   # the precision of the products timed
     d = chk.log_px - ref.log_px
