@@ -178,7 +178,7 @@ def log_likelihood(model: VAE, images: Tensor, k: int = 5000, batch_size: int = 
     'auto': bf16 where the device has fast bf16, `vae_course.train.fast_bf16`) does the network's matrix
     products in bf16 and the rest in float32/float64: faster on such a device (`bench/nll_speed.py --precision
     bf16`), with the mean NLL within 0.02 nats of float32's on the same draws, but single images moved by up to
-    about half a nat on a fully trained model, a third of them by more than their Monte Carlo error at k = 5000
+    about half a nat on a fully trained model, over a third of them by more than their Monte Carlo error at k = 5000
     (06 measures both). Importance sampling stays unbiased in bf16: the q sampled from is the one scored."""
     from tqdm.auto import tqdm
     _check_count(k), _check_count(batch_size, "batch_size"), _check_count(chunk_size, "chunk_size")
