@@ -8,7 +8,8 @@ accuracy check sees realistic weights (the cost per sample does not depend on th
 MNIST test images, binarized by notebook 06's fixed draw. Work: k = 5000 samples per image, 5e7 decoder
 passes, 2.07e13 floating-point operations in the decoder's matrix products.
 
-First checks that the path timed (by default compiled float32, `_fast_log_weights`) agrees with the plain one
+First checks that the path timed (by default compiled float32, `_fast_log_weights`, the decoder's products
+through oneDNN, `_onednn_decoder`) agrees with the plain one
 (float32, eager) on 200 images x k = 500, same draws, as `log_likelihood`'s docstring promises: in float32 every
 image within 1e-3 nats; with `--precision bf16` (bf16 matrix products) the mean NLL within 0.02 nats, the largest
 single image printed. Then times the full evaluation on that path (compilation included) and prints wall time,
@@ -16,6 +17,12 @@ images/s, the decoder's achieved GFLOP/s and its share of the matrix-product flo
 precision timed, measured just before and just after the evaluation: the machine may be shared and its
 speed move), the NLL, the peak resident memory of this process and the machine's load average, and last
 `nll_eval_seconds=<s>` (target <= 150 s on 2 CPU cores, peak RSS < 4 GB).
+
+`--compare-products N` instead measures what oneDNN's products (`_onednn_decoder`, the default's) save
+against `addmm`'s on the same compiled path: N batches of 100 images x k = 5000, every chunk of draws scored
+by both, in alternating order (A B, B A, ...), so that the machine's load lands on both alike; prints the
+median and quartiles of the per-batch time ratio (the first batch, which compiles, left out) and last
+`onednn_vs_addmm=<ratio>` (below 1: oneDNN faster).
 """
 import argparse, inspect, os, resource, sys, time
 from pathlib import Path
@@ -38,6 +45,8 @@ def main() -> None:
                     help="the compiled path's precision (default: log_likelihood's default)")
     ap.add_argument("--checkpoint", default=str(ROOT / "results" / "burda" / "06_vae_k1_b100" / "checkpoint.pt"),
                     help="the model to evaluate (default: 06's VAE on the full schedule; trained here for 2 epochs if missing)")
+    ap.add_argument("--compare-products", type=int, metavar="N", default=0,
+                    help="time oneDNN's products against addmm's on N batches of 100 images, paired per chunk")
     a = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     import torch
@@ -54,6 +63,7 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs; "
           f"model: Burda 784-200-200-50 from {source}; {len(images):,} images x k = {a.k}; {machine_load()}", flush=True)
 
+    if a.compare_products: return compare_products(model, images, a.k, a.compare_products)
     plain = dict(precision="fp32", compile=False)
     fast = plain if a.plain else dict(compile=True) | ({} if a.precision == "default" else {"precision": a.precision})
     ref = log_likelihood(model, images[:200], k=500, seed=1, progress=False, **plain)
@@ -63,7 +73,7 @@ def main() -> None:
     d = chk.log_px - ref.log_px
     allowed = "mean 0.02" if timed == "bf16" else "every image 0.001"
     print(f"check: the {timed} path timed vs the plain one on 200 images x k = 500, same draws: mean NLL differs by "
-          f"{-d.mean():+.4f} nats, largest image by {d.abs().max():.4f} (allowed: {allowed})")
+          f"{-d.mean():+.1e} nats, largest image by {d.abs().max():.1e} (allowed: {allowed})")
     if d.mean().abs() > 0.02 or (timed == "fp32" and d.abs().max() > 1e-3):
         sys.exit("the fast log-likelihood does not agree with the plain one as log_likelihood's docstring promises")
     rate0 = gemm_gflops(timed)
@@ -83,6 +93,47 @@ def main() -> None:
     print(f"peak RSS {rss:.2f} GiB (target < 4); load average {load0[0]:.1f} before, {load1[0]:.1f} after "
           f"(on {os.cpu_count()} CPUs: other processes share them); target <= 150 s")
     print(f"nll_eval_seconds={secs:.1f}")
+
+
+def compare_products(model, images, k: int, batches: int) -> None:
+    "Seconds of the compiled log-weights per batch, `addmm`'s products against oneDNN's, paired chunk by chunk."
+    import math, statistics
+    import torch
+    from vae_course.gradients import reparameterize
+    from vae_course.iwae import _accumulate, _fast_log_weights, _onednn_decoder, _own_cache
+    if len(images) < 100 * batches: sys.exit(f"--compare-products {batches} needs {100 * batches} images")
+    model = model.eval()
+    dnn = _onednn_decoder(model)
+    if dnn is model: sys.exit("oneDNN's products are not available here (no oneDNN, or not a float32 CPU model)")
+    sides = {"addmm": (model, torch.compile(_own_cache(_fast_log_weights), dynamic=False)),
+             "oneDNN": (dnn, torch.compile(_own_cache(_fast_log_weights), dynamic=False))}
+    g = torch.Generator().manual_seed(0)
+    ratios, totals, chunk = [], {s: 0.0 for s in sides}, min(50, k)
+    with torch.no_grad():
+        for b in range(batches):
+            x = images[100 * b:100 * (b + 1)]
+            mu, logvar = model.encode(x)
+            lse = torch.full((len(x),), -math.inf, dtype=torch.float64)
+            lse1, lse2, spent = lse, lse.clone(), {s: 0.0 for s in sides}
+            for c in range(k // chunk):
+                z = reparameterize(mu, logvar, chunk, g)
+                for s in (list(sides) if c % 2 == 0 else list(sides)[::-1]):
+                    m, fn = sides[s]
+                    t0 = time.perf_counter()
+                    lw = fn(m, x, mu, logvar, z)[0]
+                    spent[s] += time.perf_counter() - t0
+                lse1, lse2 = _accumulate(lse1, lse2, lw)                 # as log_likelihood does between chunks
+            print(f"batch {b + 1}: addmm {spent['addmm']:.2f} s, oneDNN {spent['oneDNN']:.2f} s"
+                  + (" (compiling)" if b == 0 else ""), flush=True)
+            if b == 0: continue
+            ratios.append(spent["oneDNN"] / spent["addmm"])
+            for s in sides: totals[s] += spent[s]
+    if not ratios: sys.exit("--compare-products needs at least 2 batches (the first compiles)")
+    q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
+    print(f"oneDNN / addmm, per batch of 100 images x k = {k}: median {statistics.median(ratios):.3f} "
+          f"(quartiles {q[0]:.3f}-{q[2]:.3f}, {len(ratios)} batches); in all {totals['oneDNN']:.1f} s against "
+          f"{totals['addmm']:.1f} s; {machine_load()}")
+    print(f"onednn_vs_addmm={statistics.median(ratios):.3f}")
 
 
 if __name__ == "__main__":

@@ -44,6 +44,15 @@ def test_nll_speed_smoke(precision):
 
 
 @needs_data
+def test_nll_speed_compares_products():
+    "--compare-products times addmm's and oneDNN's products on the same chunks of draws, batch by batch."
+    out = run_bench("nll_speed.py", "--images", "300", "--k", "100", "--train-size", "2000", "--compare-products", "3")
+    assert [l.split(":")[0] for l in out if l.startswith("batch ")] == ["batch 1", "batch 2", "batch 3"], out
+    assert any(l.startswith("oneDNN / addmm, per batch") and "2 batches" in l for l in out), out
+    assert re.fullmatch(r"onednn_vs_addmm=\d+\.\d{3}", out[-1]), out[-1]
+
+
+@needs_data
 def test_likelihood_speed_smoke():
     out = run_bench("likelihood_speed.py", "--rounds", "1", "--round-size", "100", "--k", "2")
     assert any(l.startswith("fused vs reference:") and "paired rounds" in l for l in out), out

@@ -5,6 +5,7 @@
 # %% ../nbs/06_iwae.ipynb #fa7c6878
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -161,6 +162,48 @@ def _fast_log_weights(model: VAE, x: Tensor, mu: Tensor, logvar: Tensor, z: Tens
     with _ExpTanh(): return _log_weights(model, x, mu, logvar, z)
 
 
+@torch.library.custom_op("vae_course::onednn_linear", mutates_args=())
+def _onednn_linear(a: Tensor, packed: Tensor, bias: Tensor | None, out_features: int) -> Tensor:
+    "`a @ weight.T + bias` for a `[N, in]` -> `[N, out]`, the weight laid out by oneDNN (`_OneDNNLinear`); float32, CPU."
+    return torch.ops.mkldnn._linear_pointwise(a, packed, bias, "none", [], "")
+
+
+@_onednn_linear.register_fake
+def _(a, packed, bias, out_features): return a.new_empty(a.shape[0], out_features)   # shapes, for torch.compile
+
+
+class _OneDNNLinear(nn.Module):
+    """An `nn.Linear` for float32 inference on a CPU whose weight oneDNN lays out once for its own matrix kernel, and
+    which torch.compile calls as it is (an opaque op): about a tenth faster than `addmm` on the decoder's products
+    (bench/README.md), summing in another order. The weight is a copy: later changes to the `nn.Linear` do not reach it."""
+    def __init__(self, lin: nn.Linear):
+        super().__init__()
+        self.packed = torch.ops.mkldnn._reorder_linear_weight(lin.weight.detach(), None)   # an opaque oneDNN tensor
+        self.bias = None if lin.bias is None else lin.bias.detach().clone()
+        self.out_features = lin.out_features
+
+    def forward(self, a: Tensor) -> Tensor:                                                   # [..., in] -> [..., out]
+        y = _onednn_linear(a.reshape(-1, a.shape[-1]).contiguous(), self.packed, self.bias, self.out_features)
+        return y.reshape(*a.shape[:-1], self.out_features)
+
+
+def _onednn_decoder(model: VAE) -> VAE:
+    """For float32 inference on a CPU, a copy of `model` whose decoder's `nn.Linear` layers are `_OneDNNLinear`; `model`
+    itself where that cannot be (a GPU, other dtypes, a PyTorch without oneDNN)."""
+    lins = [n for n, m in model.decoder.named_modules() if type(m) is nn.Linear]
+    if not lins or not torch.backends.mkldnn.is_available() or any(
+            p.device.type != "cpu" or p.dtype != torch.float32 for p in model.decoder.parameters()):
+        return model
+    fast = copy.deepcopy(model).eval()
+    try:
+        for name in lins:
+            parent, _, child = name.rpartition(".")
+            sub = fast.decoder.get_submodule(parent)
+            setattr(sub, child, _OneDNNLinear(getattr(sub, child)))
+    except RuntimeError: return model                   # oneDNN refused the weight: the plain products
+    return fast
+
+
 def _accumulate(lse1: Tensor, lse2: Tensor, lw: Tensor) -> tuple[Tensor, Tensor]:
     "Running log sum w and log sum w² `[b]`, float64, with a chunk of log-weights `[c, b]` added."
     lw = lw.double()
@@ -173,8 +216,9 @@ def log_likelihood(model: VAE, images: Tensor, k: int = 5000, batch_size: int = 
     """Importance-sampled log p(x) of every image `[N, ...]` (k samples from q(z|x)), in bounded memory.
 
     Fast by default, and exact: `compile=None` compiles, for runs of at least `COMPILE_MIN_SAMPLES` samples, a
-    fused float32 log-weight computation (`_fast_log_weights`, which also computes tanh with one exp), within
-    1e-3 nats per weight of the plain path (`compile=False`), as notebook 06 checks. `precision='bf16'` (or
+    fused float32 log-weight computation (`_fast_log_weights`, which also computes tanh with one exp; on a CPU the
+    decoder multiplies through oneDNN with its weights laid out once per call, `_onednn_decoder`), within 1e-3 nats
+    per weight of the plain path (`compile=False`), as notebook 06 checks. `precision='bf16'` (or
     'auto': bf16 where the device has fast bf16, `vae_course.train.fast_bf16`) does the network's matrix
     products in bf16 and the rest in float32/float64: faster on such a device (`bench/nll_speed.py --precision
     bf16`), with the mean NLL within 0.02 nats of float32's on the same draws, but single images moved by up to
@@ -193,12 +237,13 @@ def log_likelihood(model: VAE, images: Tensor, k: int = 5000, batch_size: int = 
     bf16 = resolve_precision(precision, dev) == "bf16"
     own = hasattr(model, "log_weights")                        # a model that scores its own draws: never compiled
     if compile is None: compile = len(images) * k >= COMPILE_MIN_SAMPLES and not own
-    fn = _log_weights
-    if compile:
-        fn = torch.compile(_own_cache(_fast_log_weights), dynamic=False)   # in a cache of this call's own
+    fn, scorer = _log_weights, model
     out = {"log_px": [], "se": [], "ess": []}
     training, t0 = model.training, time.perf_counter()
     model.eval()
+    if compile:
+        fn = torch.compile(_own_cache(_fast_log_weights), dynamic=False)   # in a cache of this call's own
+        if not bf16: scorer = _onednn_decoder(model)                        # float32 products: oneDNN's, on a CPU
     try:
         with torch.no_grad(), torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16), \
              tqdm(total=len(images), unit="img", disable=not show_progress(progress), mininterval=2.0,
@@ -212,11 +257,11 @@ def log_likelihood(model: VAE, images: Tensor, k: int = 5000, batch_size: int = 
                 for c in _chunks(k, chunk_size):
                     if own: lse1, lse2 = _accumulate(lse1, lse2, model.log_weights(x, c, g)); continue
                     z = reparameterize(mu, logvar, c, g)                                     # [c, b, K]
-                    try: lw = fn(model, x, mu, logvar, z)[0]                                 # [c, b]
+                    try: lw = fn(scorer, x, mu, logvar, z)[0]                                # [c, b]
                     except Exception as e:
                         if fn is _log_weights: raise
                         warnings.warn(f"torch.compile failed ({type(e).__name__}: {e}); continuing without it")
-                        fn = _log_weights
+                        fn, scorer = _log_weights, model
                         lw = fn(model, x, mu, logvar, z)[0]
                     lse1, lse2 = _accumulate(lse1, lse2, lw)
                 for name, v in zip(out, _log_p_and_se(lse1, lse2, k)): out[name].append(v.cpu())
