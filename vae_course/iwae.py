@@ -173,8 +173,9 @@ def _(a, packed, bias, out_features): return a.new_empty(a.shape[0], out_feature
 
 
 class _OneDNNLinear(nn.Module):
-    """An `nn.Linear` for float32 inference on a CPU whose weight oneDNN lays out once for its own matrix kernel, and
-    which torch.compile calls as it is (an opaque op): about a tenth faster than `addmm` on the decoder's products
+    """An `nn.Linear` for float32 inference on a CPU, its weight laid out once for oneDNN's matrix kernel.
+
+    torch.compile calls it as it is (an opaque op). About a tenth faster than `addmm` on the decoder's products
     (bench/README.md), summing in another order. The weight is a copy: later changes to the `nn.Linear` do not reach it."""
     def __init__(self, lin: nn.Linear):
         super().__init__()
@@ -188,8 +189,9 @@ class _OneDNNLinear(nn.Module):
 
 
 def _onednn_decoder(model: VAE) -> VAE:
-    """For float32 inference on a CPU, a copy of `model` whose decoder's `nn.Linear` layers are `_OneDNNLinear`; `model`
-    itself where that cannot be (a GPU, other dtypes, a PyTorch without oneDNN)."""
+    """A copy of `model` for float32 inference on a CPU, each `nn.Linear` of its decoder an `_OneDNNLinear`.
+
+    `model` itself where that cannot be: a GPU, other dtypes, a PyTorch without oneDNN."""
     lins = [n for n, m in model.decoder.named_modules() if type(m) is nn.Linear]
     if not lins or not torch.backends.mkldnn.is_available() or any(
             p.device.type != "cpu" or p.dtype != torch.float32 for p in model.decoder.parameters()):
