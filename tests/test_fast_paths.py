@@ -166,6 +166,33 @@ def test_own_cache_copies_any_callable():
         torch.testing.assert_close(torch.compile(copy)(*args, **kw), ref)
 
 
+def test_onednn_decoder_copies_or_declines():
+    "oneDNN's products (log_likelihood's compiled float32 path) in a copy, never in the model; the model itself where they cannot be."
+    torch.manual_seed(0)
+    model = build_vae("burda").eval()
+    z = torch.randn(7, 3, 50)
+    with torch.no_grad(): ref = model.decode(z)
+    fast = iwae._onednn_decoder(model)
+    assert fast is not model and not any(isinstance(m, iwae._OneDNNLinear) for m in model.modules())
+    assert sum(isinstance(m, iwae._OneDNNLinear) for m in fast.decoder.modules()) == 3
+    with torch.no_grad():
+        torch.testing.assert_close(fast.decode(z), ref, rtol=0, atol=1e-5)         # same weights, other sums
+        torch.testing.assert_close(model.decode(z), ref, rtol=0, atol=0)           # the model is as it was
+    for other in [build_vae("burda").double(), torch.nn.Module()]:                 # float64; no decoder at all
+        assert iwae._onednn_decoder(other) is other
+
+
+def test_onednn_decoder_declines_without_onednn(monkeypatch):
+    "Without oneDNN in PyTorch the compiled path keeps addmm, and log_likelihood still agrees with the plain path."
+    monkeypatch.setattr(torch.backends.mkldnn, "is_available", lambda: False)
+    model = build_vae("burda")
+    assert iwae._onednn_decoder(model) is model
+    x = (torch.rand(10, 784, generator=torch.Generator().manual_seed(1)) < 0.3).float()
+    got = iwae.log_likelihood(model, x, k=20, seed=2, compile=True, progress=False)
+    ref = iwae.log_likelihood(model, x, k=20, seed=2, compile=False, progress=False)
+    torch.testing.assert_close(got.log_px, ref.log_px, rtol=0, atol=1e-3)
+
+
 def test_dynamo_settings_are_intact():
     "The tests above lower dynamo's recompile limit for their own duration only (pytest runs a file's tests in order)."
     assert torch._dynamo.config.recompile_limit == RECOMPILE_LIMIT

@@ -192,9 +192,10 @@ def _onednn_decoder(model: VAE) -> VAE:
     """A copy of `model` for float32 inference on a CPU, each `nn.Linear` of its decoder an `_OneDNNLinear`.
 
     `model` itself where that cannot be: a GPU, other dtypes, a PyTorch without oneDNN."""
-    lins = [n for n, m in model.decoder.named_modules() if type(m) is nn.Linear]
+    decoder = getattr(model, "decoder", None)
+    lins = [n for n, m in decoder.named_modules() if type(m) is nn.Linear] if isinstance(decoder, nn.Module) else []
     if not lins or not torch.backends.mkldnn.is_available() or any(
-            p.device.type != "cpu" or p.dtype != torch.float32 for p in model.decoder.parameters()):
+            p.device.type != "cpu" or p.dtype != torch.float32 for p in decoder.parameters()):
         return model
     fast = copy.deepcopy(model).eval()
     try:
