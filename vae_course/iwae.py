@@ -246,7 +246,7 @@ def log_likelihood(model: VAE, images: Tensor, k: int = 5000, batch_size: int = 
     model.eval()
     if compile:
         fn = torch.compile(_own_cache(_fast_log_weights), dynamic=False)   # in a cache of this call's own
-        if not bf16: scorer = _onednn_decoder(model)                        # float32 products: oneDNN's, on a CPU
+        if not (bf16 or own): scorer = _onednn_decoder(model)               # float32 products: oneDNN's, on a CPU
     try:
         with torch.no_grad(), torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16), \
              tqdm(total=len(images), unit="img", disable=not show_progress(progress), mininterval=2.0,
