@@ -240,13 +240,13 @@ def log_likelihood(model: VAE, images: Tensor, k: int = 5000, batch_size: int = 
     bf16 = resolve_precision(precision, dev) == "bf16"
     own = hasattr(model, "log_weights")                        # a model that scores its own draws: never compiled
     if compile is None: compile = len(images) * k >= COMPILE_MIN_SAMPLES and not own
-    fn, scorer = _log_weights, model
-    out = {"log_px": [], "se": [], "ess": []}
     training, t0 = model.training, time.perf_counter()
-    model.eval()
+    fn, scorer = _log_weights, model
     if compile:
         fn = torch.compile(_own_cache(_fast_log_weights), dynamic=False)   # in a cache of this call's own
         if not (bf16 or own): scorer = _onednn_decoder(model)               # float32 products: oneDNN's, on a CPU
+    out = {"log_px": [], "se": [], "ess": []}
+    model.eval()
     try:
         with torch.no_grad(), torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16), \
              tqdm(total=len(images), unit="img", disable=not show_progress(progress), mininterval=2.0,
