@@ -169,7 +169,7 @@ def _onednn_linear(a: Tensor, packed: Tensor, bias: Tensor | None, out_features:
 
 
 @_onednn_linear.register_fake
-def _(a, packed, bias, out_features): return a.new_empty(a.shape[0], out_features)   # shapes, for torch.compile
+def _onednn_linear_shape(a, packed, bias, out_features): return a.new_empty(a.shape[0], out_features)   # for torch.compile
 
 
 class _OneDNNLinear(nn.Module):
